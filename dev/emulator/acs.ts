@@ -1,0 +1,212 @@
+import {
+  badRequest,
+  identityNotFound,
+  invalidJson,
+  methodNotAllowed,
+  pathNotFound,
+  unsupportedApiVersion,
+} from './errors';
+import type { IdentityStore } from './store';
+import type { TokenSigner } from './tokens';
+import type { AcsOperation } from './types';
+
+export const API_VERSION = '2023-10-01';
+export const KNOWN_SCOPES: readonly string[] = [
+  'chat',
+  'voip',
+  'chat.join',
+  'chat.join.limited',
+  'voip.join',
+];
+const DEFAULT_EXPIRES_IN_MINUTES = 1440;
+const TEAMS_TOKEN_MINUTES = 60;
+
+export type AcsRoute =
+  | { kind: 'identities' }
+  | { kind: 'identity'; id: string }
+  | { kind: 'issueAccessToken'; id: string }
+  | { kind: 'revokeAccessTokens'; id: string }
+  | { kind: 'exchangeTeamsToken' };
+
+/** A request body read once: parsed JSON, nothing at all, or bytes that are not JSON. */
+export type RequestBody =
+  { kind: 'json'; value: unknown } | { kind: 'empty' } | { kind: 'invalid' };
+
+export interface AcsReply {
+  status: number;
+  body?: unknown;
+}
+
+export interface AcsContext {
+  store: IdentityStore;
+  signer: TokenSigner;
+  nowMs: number;
+}
+
+/**
+ * Maps a raw (still percent-encoded) path and method to an ACS route, or throws 404/405.
+ * The SDK percent-encodes the identity id (`8%3Aacs%3A...`), so the id segment is decoded
+ * here, after splitting, where an encoded '/' cannot confuse the split.
+ */
+export function matchAcsRoute(method: string, pathname: string): AcsRoute {
+  const segments = pathname.split('/').slice(1);
+  const [first, second, third, ...rest] = segments;
+  let route: AcsRoute | undefined;
+  let allowed: string[] = [];
+  if (first === 'identities' && rest.length === 0) {
+    if (second === undefined) {
+      route = { kind: 'identities' };
+      allowed = ['POST'];
+    } else if (second !== '') {
+      const id = decodeSegment(second);
+      if (id !== undefined && third === undefined) {
+        route = { kind: 'identity', id };
+        allowed = ['DELETE'];
+      } else if (id !== undefined && third === ':issueAccessToken') {
+        route = { kind: 'issueAccessToken', id };
+        allowed = ['POST'];
+      } else if (id !== undefined && third === ':revokeAccessTokens') {
+        route = { kind: 'revokeAccessTokens', id };
+        allowed = ['POST'];
+      }
+    }
+  } else if (first === 'teamsUser' && second === ':exchangeAccessToken' && third === undefined) {
+    route = { kind: 'exchangeTeamsToken' };
+    allowed = ['POST'];
+  }
+  if (route === undefined) throw pathNotFound(pathname);
+  if (!allowed.includes(method)) throw methodNotAllowed(method, allowed);
+  return route;
+}
+
+/** `POST /identities` is two operations; the body says which. */
+export function operationOf(route: AcsRoute, body: RequestBody): AcsOperation {
+  switch (route.kind) {
+    case 'identities': {
+      const value = body.kind === 'json' ? body.value : undefined;
+      const scopes = isObject(value) ? value.createTokenWithScopes : undefined;
+      return scopes === undefined || scopes === null ? 'createUser' : 'createUserAndToken';
+    }
+    case 'identity':
+      return 'deleteIdentity';
+    case 'issueAccessToken':
+      return 'issueAccessToken';
+    case 'revokeAccessTokens':
+      return 'revokeAccessTokens';
+    case 'exchangeTeamsToken':
+      return 'exchangeTeamsToken';
+  }
+}
+
+/** Validates and performs one ACS operation; failures are thrown as AcsError. */
+export function performOperation(
+  route: AcsRoute,
+  query: URLSearchParams,
+  body: RequestBody,
+  ctx: AcsContext,
+): AcsReply {
+  const versions = query.getAll('api-version');
+  if (versions.length !== 1 || versions[0] !== API_VERSION) {
+    throw unsupportedApiVersion(versions[0] ?? null);
+  }
+  const { store, signer, nowMs } = ctx;
+  switch (route.kind) {
+    case 'identities': {
+      const request = objectBody(body, true);
+      const scopes = request.createTokenWithScopes;
+      if (scopes === undefined || scopes === null) {
+        return { status: 201, body: { identity: { id: store.create(nowMs) } } };
+      }
+      const granted = parseScopes(scopes, 'createTokenWithScopes');
+      const minutes = parseExpiresInMinutes(request.expiresInMinutes);
+      const id = store.create(nowMs);
+      const issued = signer.issue(id, granted, minutes, nowMs);
+      store.recordIssued(id, issued.claims.jti, nowMs);
+      return {
+        status: 201,
+        body: {
+          identity: { id },
+          accessToken: { token: issued.token, expiresOn: issued.expiresOn },
+        },
+      };
+    }
+    case 'issueAccessToken': {
+      const request = objectBody(body, false);
+      const granted = parseScopes(request.scopes, 'scopes');
+      const minutes = parseExpiresInMinutes(request.expiresInMinutes);
+      if (!store.isLive(route.id)) throw identityNotFound(route.id);
+      const issued = signer.issue(route.id, granted, minutes, nowMs);
+      store.recordIssued(route.id, issued.claims.jti, nowMs);
+      return { status: 200, body: { token: issued.token, expiresOn: issued.expiresOn } };
+    }
+    case 'revokeAccessTokens':
+      if (!store.revoke(route.id, nowMs)) throw identityNotFound(route.id);
+      return { status: 204 };
+    case 'identity':
+      if (!store.delete(route.id)) throw identityNotFound(route.id);
+      return { status: 204 };
+    case 'exchangeTeamsToken': {
+      const request = objectBody(body, false);
+      for (const field of ['token', 'appId', 'userId'] as const) {
+        const value = request[field];
+        if (typeof value !== 'string' || value.trim() === '') {
+          throw badRequest(`'${field}' is required and must be a non-empty string.`);
+        }
+      }
+      const issued = signer.issue(
+        `8:orgid:${String(request.userId)}`,
+        ['voip'],
+        TEAMS_TOKEN_MINUTES,
+        nowMs,
+      );
+      return { status: 200, body: { token: issued.token, expiresOn: issued.expiresOn } };
+    }
+  }
+}
+
+function objectBody(body: RequestBody, emptyAllowed: boolean): Record<string, unknown> {
+  if (body.kind === 'invalid') throw invalidJson();
+  if (body.kind === 'empty') {
+    if (emptyAllowed) return {};
+    throw badRequest('A JSON request body is required.');
+  }
+  if (!isObject(body.value)) throw badRequest('The request body must be a JSON object.');
+  return body.value;
+}
+
+function parseScopes(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw badRequest(`'${field}' must be a non-empty array of scopes.`);
+  }
+  const seen = new Set<string>();
+  for (const scope of value) {
+    if (typeof scope !== 'string' || !KNOWN_SCOPES.includes(scope)) {
+      throw badRequest(
+        `Scope ${JSON.stringify(scope)} is not valid; use ${KNOWN_SCOPES.join(', ')}.`,
+      );
+    }
+    if (seen.has(scope)) throw badRequest(`Scope '${scope}' is listed more than once.`);
+    seen.add(scope);
+  }
+  return [...seen];
+}
+
+function parseExpiresInMinutes(value: unknown): number {
+  if (value === undefined || value === null) return DEFAULT_EXPIRES_IN_MINUTES;
+  if (!Number.isInteger(value) || (value as number) < 60 || (value as number) > 1440) {
+    throw badRequest("'expiresInMinutes' must be an integer between 60 and 1440.");
+  }
+  return value as number;
+}
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

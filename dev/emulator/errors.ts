@@ -1,0 +1,69 @@
+/**
+ * An error the emulator answers with, in the ACS shape `{"error":{"code","message"}}`.
+ * Thrown anywhere inside request handling and turned into a response once, in the server.
+ */
+export class AcsError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+    this.name = 'AcsError';
+  }
+
+  toBody(): { error: { code: string; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+export const badRequest = (message: string): AcsError =>
+  new AcsError(400, 'ValidationError', message);
+
+export const invalidJson = (): AcsError =>
+  new AcsError(400, 'InvalidRequestBody', 'The request body is not valid JSON.');
+
+export const unsupportedApiVersion = (got: string | null): AcsError =>
+  new AcsError(
+    400,
+    'UnsupportedApiVersion',
+    got === null
+      ? "The query parameter 'api-version' is required; use 2023-10-01."
+      : `The api-version '${got}' is not supported; use 2023-10-01.`,
+  );
+
+export const denied = (reason: string): AcsError =>
+  new AcsError(401, 'Denied', `Denied by the resource provider: ${reason}`);
+
+export const forbidden = (): AcsError =>
+  new AcsError(403, 'Forbidden', 'The admin surface only answers loopback clients.');
+
+export const identityNotFound = (id: string): AcsError =>
+  new AcsError(404, 'IdentityNotFound', `Identity '${id}' was not found.`);
+
+export const pathNotFound = (path: string): AcsError =>
+  new AcsError(404, 'NotFound', `No resource at '${path}'.`);
+
+export const methodNotAllowed = (method: string, allowed: readonly string[]): AcsError =>
+  new AcsError(405, 'MethodNotAllowed', `Method ${method} is not allowed here.`, {
+    allow: allowed.join(', '),
+  });
+
+export const payloadTooLarge = (limit: number): AcsError =>
+  new AcsError(413, 'PayloadTooLarge', `The request body exceeds ${limit} bytes.`);
+
+export const injectedFault = (status: number, retryAfterSeconds: number): AcsError => {
+  // Only throttling and unavailability carry Retry-After in ACS; a client that honours
+  // it on other statuses would be reading behaviour the real service does not have.
+  const headers: Record<string, string> =
+    status === 429 || status === 503 ? { 'retry-after': String(retryAfterSeconds) } : {};
+  const code =
+    status === 429 ? 'TooManyRequests' : status === 503 ? 'ServiceUnavailable' : 'InjectedFault';
+  return new AcsError(
+    status,
+    code,
+    `Fault injected by the ACS emulator (status ${status}).`,
+    headers,
+  );
+};

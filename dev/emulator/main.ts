@@ -1,0 +1,85 @@
+/**
+ * Standalone ACS Identity emulator: `node dist/dev/emulator/main.js`.
+ *
+ * ACS_EMULATOR_PORT        port on 127.0.0.1 (default 7090)
+ * ACS_EMULATOR_ACCESS_KEY  base64 access key of at least 32 bytes (default: random)
+ * ACS_EMULATOR_LATENCY_MS  latency added to every ACS operation (default 0)
+ */
+import { decodeAccessKey } from './hmac';
+import { startEmulator } from './server';
+
+const MIN_KEY_BYTES = 32;
+
+interface Settings {
+  port: number;
+  accessKey?: string;
+  latencyMs: number;
+}
+
+/** Returns the settings, or the message naming the first bad one (never echoing the key). */
+function readSettings(env: NodeJS.ProcessEnv): Settings | string {
+  const rawPort = env.ACS_EMULATOR_PORT ?? '7090';
+  const port = Number(rawPort);
+  if (!/^\d+$/.test(rawPort) || port < 1 || port > 65535) {
+    return `ACS_EMULATOR_PORT must be an integer between 1 and 65535 (got '${rawPort}').`;
+  }
+  const rawLatency = env.ACS_EMULATOR_LATENCY_MS ?? '0';
+  const latencyMs = Number(rawLatency);
+  if (!/^\d+$/.test(rawLatency)) {
+    return `ACS_EMULATOR_LATENCY_MS must be a non-negative integer (got '${rawLatency}').`;
+  }
+  const accessKey = env.ACS_EMULATOR_ACCESS_KEY;
+  if (accessKey !== undefined && accessKey !== '') {
+    let bytes: number;
+    try {
+      bytes = decodeAccessKey(accessKey).length;
+    } catch {
+      return 'ACS_EMULATOR_ACCESS_KEY is not valid base64.';
+    }
+    if (bytes < MIN_KEY_BYTES) {
+      return `ACS_EMULATOR_ACCESS_KEY must decode to at least ${MIN_KEY_BYTES} bytes (got ${bytes}).`;
+    }
+    return { port, accessKey, latencyMs };
+  }
+  return { port, latencyMs };
+}
+
+async function main(): Promise<void> {
+  const settings = readSettings(process.env);
+  if (typeof settings === 'string') {
+    console.error(`acs-emulator: ${settings}`);
+    process.exit(1);
+  }
+  let emulator;
+  try {
+    emulator = await startEmulator({
+      host: '127.0.0.1',
+      port: settings.port,
+      ...(settings.accessKey === undefined ? {} : { accessKey: settings.accessKey }),
+      faults: { latencyMs: settings.latencyMs },
+    });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    console.error(`acs-emulator: cannot start on 127.0.0.1:${settings.port}: ${reason}`);
+    process.exit(1);
+  }
+
+  console.log(`ACS Identity emulator listening on ${emulator.endpoint}`);
+  console.log(`ACS_CONNECTION_STRING=${emulator.connectionString}`);
+  console.log(`JWKS: ${emulator.jwksUrl}`);
+  console.log(`Admin: ${emulator.url}/admin/stats (Ctrl+C to stop)`);
+
+  const stop = (): void => {
+    emulator.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error('acs-emulator: error while closing', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+void main();

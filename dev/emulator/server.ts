@@ -1,0 +1,168 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { matchAcsRoute, operationOf, performOperation, type RequestBody } from './acs';
+import { handleAdmin, isAdminPath, isLoopback, JWKS_PATH, needsLoopback } from './admin';
+import { AcsError, forbidden, injectedFault } from './errors';
+import { faultsApplyTo, fires, parseFaultPatch } from './faults';
+import { decodeAccessKey, verifyHmac } from './hmac';
+import { parseBody, readBody, sendEmpty, sendError, sendJson, sendRaw } from './http';
+import { EmulatorState } from './state';
+import { IdentityStore } from './store';
+import { createSigningKey, TokenSigner } from './tokens';
+import type { EmulatorOptions, FaultConfig, RunningEmulator } from './types';
+
+/**
+ * Starts an ACS Identity emulator that the unchanged `@azure/communication-identity` SDK
+ * can talk to (build the client with `{ allowInsecureConnection: true }`).
+ *
+ * @example
+ * const emu = await startEmulator({ port: 0 });
+ * const client = new CommunicationIdentityClient(emu.connectionString, {
+ *   allowInsecureConnection: true,
+ * });
+ * const { user, token } = await client.createUserAndToken(['chat']);
+ * await emu.close();
+ */
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const accessKey = opts.accessKey ?? randomBytes(32).toString('base64');
+  const key = decodeAccessKey(accessKey);
+  const resourceId = opts.resourceId ?? randomUUID();
+  const random = opts.random ?? Math.random;
+  const allowRemoteAdmin = opts.allowRemoteAdmin ?? false;
+  // Fail on bad initial faults before a socket is opened, not after.
+  const initialFaults = parseFaultPatch(opts.faults ?? {});
+
+  const signingKey = await createSigningKey();
+  const server = createServer();
+  await listen(server, opts.port ?? 0, host);
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${hostForUrl(host)}:${port}`;
+  const state = new EmulatorState(
+    new IdentityStore(resourceId),
+    new TokenSigner(signingKey, url, resourceId),
+    random,
+    initialFaults,
+  );
+  // Aborted by close(), so requests sleeping on injected latency do not outlive the server.
+  const shutdown = new AbortController();
+
+  const handleAcs = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: URL,
+    raw: Buffer,
+    body: RequestBody,
+  ): Promise<void> => {
+    const route = matchAcsRoute(req.method ?? '', target.pathname);
+    try {
+      verifyHmac(
+        { method: req.method ?? '', target: req.url ?? '/', headers: req.headers, body: raw },
+        key,
+        Date.now(),
+      );
+    } catch (err) {
+      state.count('rejected');
+      throw err;
+    }
+    const op = operationOf(route, body);
+    state.count(op);
+
+    const faults: FaultConfig = state.faults();
+    const faulted = faultsApplyTo(faults, op);
+    if (faulted) {
+      if (fires(faults.dropRate, random)) return void res.socket?.destroy();
+      if (fires(faults.errorRate, random)) {
+        throw injectedFault(faults.errorStatus, faults.retryAfterSeconds);
+      }
+      if (faults.latencyMs > 0) {
+        await sleep(faults.latencyMs, undefined, { signal: shutdown.signal });
+      }
+    }
+
+    const reply = performOperation(route, target.searchParams, body, {
+      store: state.store,
+      signer: state.signer,
+      nowMs: Date.now(),
+    });
+
+    if (faulted) {
+      // The operation has committed: the caller cannot tell, which is the point.
+      if (fires(faults.dropAfterCommitRate, random)) return void res.socket?.destroy();
+      if (reply.body !== undefined && fires(faults.malformedRate, random)) {
+        return sendRaw(res, reply.status, JSON.stringify(reply.body).slice(0, -1));
+      }
+    }
+    send(res, reply);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const raw = await readBody(req);
+      const target = new URL(req.url ?? '/', 'http://emulator.invalid');
+      const body = parseBody(raw);
+      if (isAdminPath(target.pathname)) {
+        const remoteOk = allowRemoteAdmin || isLoopback(req.socket.remoteAddress);
+        if (needsLoopback(target.pathname) && !remoteOk) throw forbidden();
+        const method = req.method ?? '';
+        return send(res, handleAdmin(method, target.pathname, body, state, Date.now()));
+      }
+      await handleAcs(req, res, target, raw, body);
+    } catch (err) {
+      if (err instanceof AcsError) return sendError(res, err);
+      if (shutdown.signal.aborted) return void res.socket?.destroy();
+      console.error('ACS emulator: unexpected error while handling a request', err);
+      sendJson(res, 500, {
+        error: { code: 'InternalError', message: 'The emulator failed unexpectedly.' },
+      });
+    }
+  };
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => void handle(req, res));
+
+  let closing: Promise<void> | undefined;
+  const endpoint = `${url}/`;
+  return {
+    url,
+    endpoint,
+    accessKey,
+    connectionString: `endpoint=${endpoint};accesskey=${accessKey}`,
+    jwksUrl: `${url}${JWKS_PATH}`,
+    counts: () => state.counts(),
+    identities: () => state.store.list(),
+    faults: () => state.faults(),
+    setFaults: (f) => void state.setFaults(f),
+    reset: (o) => state.reset(o),
+    close: () =>
+      (closing ??= new Promise<void>((resolve, reject) => {
+        shutdown.abort();
+        server.close((err) => (err ? reject(err) : resolve()));
+        // close() alone waits for keep-alive sockets the SDK's agent holds open.
+        server.closeAllConnections();
+      })),
+  };
+}
+
+function send(res: ServerResponse, reply: { status: number; body?: unknown }): void {
+  if (reply.body === undefined) sendEmpty(res, reply.status);
+  else sendJson(res, reply.status, reply.body);
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Wildcard binds are reached through loopback; IPv6 literals need brackets in a URL. */
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,87 @@
+/** The ACS Identity operations the emulator implements, one per SDK call. */
+export type AcsOperation =
+  | 'createUser'
+  | 'createUserAndToken'
+  | 'issueAccessToken'
+  | 'revokeAccessTokens'
+  | 'deleteIdentity'
+  | 'exchangeTeamsToken';
+
+export const ACS_OPERATIONS: readonly AcsOperation[] = [
+  'createUser',
+  'createUserAndToken',
+  'issueAccessToken',
+  'revokeAccessTokens',
+  'deleteIdentity',
+  'exchangeTeamsToken',
+];
+
+/** Failure injection applied to authenticated ACS operations. Rates are probabilities in 0..1. */
+export interface FaultConfig {
+  /** Fixed delay added before answering every ACS operation in scope (default 0). */
+  latencyMs: number;
+  /** Status returned for injected errors (default 503). */
+  errorStatus: number;
+  /** Probability of answering with `errorStatus` and an ACS error body (429/503 also get Retry-After). */
+  errorRate: number;
+  /** Retry-After value, in seconds, sent with injected 429/503 (default 1). */
+  retryAfterSeconds: number;
+  /** Probability of destroying the socket WITHOUT doing the operation. */
+  dropRate: number;
+  /** Probability of doing the operation, then destroying the socket without answering. */
+  dropAfterCommitRate: number;
+  /** Probability of answering a successful operation with its status but a body that is not JSON. */
+  malformedRate: number;
+  /** When set, faults (latency included) apply only to these operations. */
+  operations?: AcsOperation[];
+}
+
+export interface EmulatorOptions {
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Port to listen on (default 0 = a random free port). */
+  port?: number;
+  /** Base64 access key of the emulated resource (default: 32 random bytes). */
+  accessKey?: string;
+  /** Resource id embedded in identity ids and tokens (default: a random GUID). */
+  resourceId?: string;
+  /** Initial fault configuration, merged over the defaults. */
+  faults?: Partial<FaultConfig>;
+  /** Source of randomness for fault decisions, returning values in [0, 1) (default Math.random). */
+  random?: () => number;
+  /** Serve /admin/* to non-loopback clients too (default false). */
+  allowRemoteAdmin?: boolean;
+}
+
+/** What the emulator remembers about one identity. */
+export interface EmulatorIdentity {
+  id: string;
+  createdAt: string;
+  deleted: boolean;
+  revokedAt?: string;
+  tokensIssued: number;
+}
+
+export type OperationCounts = Record<AcsOperation, number> & { rejected: number };
+
+export interface RunningEmulator {
+  /** `http://<host>:<port>`, no trailing slash. */
+  url: string;
+  /** `url + '/'`, the endpoint of the connection string. */
+  endpoint: string;
+  accessKey: string;
+  /** `endpoint=<endpoint>;accesskey=<accessKey>`, ready for `CommunicationIdentityClient`. */
+  connectionString: string;
+  /** Where the public key that signs access tokens is published. */
+  jwksUrl: string;
+  /** Requests received per operation (faulted and invalid ones included); `rejected` = failed auth. */
+  counts(): OperationCounts;
+  identities(): EmulatorIdentity[];
+  faults(): FaultConfig;
+  /** Merges `f` into the current fault configuration. Throws on invalid values. */
+  setFaults(f: Partial<FaultConfig>): void;
+  /** Zeroes the counters and clears faults; forgets identities too when asked. */
+  reset(opts?: { identities?: boolean }): void;
+  /** Stops listening and closes every open socket, keep-alive ones included. */
+  close(): Promise<void>;
+}

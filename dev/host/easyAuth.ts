@@ -1,0 +1,148 @@
+import { createHmac } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { same } from './keys';
+import type { PlatformLayer } from './server';
+
+/** App Service's own session cookie name, so client code behaves the same locally. */
+export const SESSION_COOKIE = 'AppServiceAuthSession';
+const SESSION_SECONDS = 8 * 60 * 60;
+const NAME_ID_CLAIM = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier';
+const USER_PATTERN = /^[A-Za-z0-9@._-]{1,128}$/;
+const ROLE_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+interface Session {
+  user: string;
+  roles: string[];
+  exp: number;
+}
+
+function sign(payload: string, secret: string): string {
+  return createHmac('sha256', secret).update(payload).digest('base64url');
+}
+
+function readCookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
+  }
+  return undefined;
+}
+
+function sessionFrom(req: IncomingMessage, secret: string): Session | undefined {
+  const cookie = readCookie(req, SESSION_COOKIE);
+  const [payload, signature] = cookie?.split('.') ?? [];
+  if (!payload || !signature || !same(signature, sign(payload, secret))) return undefined;
+  try {
+    const session = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Session;
+    return session.exp > Date.now() / 1000 ? session : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Claims in the shape App Service puts in `X-MS-CLIENT-PRINCIPAL`. */
+function claimsOf(session: Session) {
+  return [
+    { typ: NAME_ID_CLAIM, val: session.user },
+    { typ: 'name', val: session.user },
+    ...session.roles.map((val) => ({ typ: 'roles', val })),
+  ];
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body?: unknown,
+  headers: Record<string, string | string[]> = {},
+) {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, {
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    'cache-control': 'no-store',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Only same-site paths: an open redirect on a login endpoint is a phishing tool. */
+function localRedirect(url: URL, param: string): string | undefined {
+  const target = url.searchParams.get(param);
+  return target && target.startsWith('/') && !target.startsWith('//') ? target : undefined;
+}
+
+/**
+ * Plays App Service Authentication's part for the local host. It always strips client-sent
+ * `X-MS-CLIENT-PRINCIPAL*` headers (as the platform does), and when enabled it offers a dev
+ * sign-in (`/.auth/login/dev?user=…&roles=…`), `/.auth/me` and `/.auth/logout`, and injects the
+ * principal headers for signed-in requests. Local use only.
+ */
+export function easyAuthStandIn(options: { enabled: boolean; secret: string }): PlatformLayer {
+  const { enabled, secret } = options;
+  return {
+    handle(req, res, url) {
+      if (!enabled || !url.pathname.toLowerCase().startsWith('/.auth/')) return false;
+      const path = url.pathname.toLowerCase();
+      if (path === '/.auth/login/dev') {
+        const user = url.searchParams.get('user') ?? '';
+        const roles = (url.searchParams.get('roles') ?? '')
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean);
+        if (!USER_PATTERN.test(user) || !roles.every((r) => ROLE_PATTERN.test(r))) {
+          send(res, 400, {
+            error: 'user must be 1-128 of A-Z a-z 0-9 @ . _ -; roles a comma-separated list',
+          });
+          return true;
+        }
+        const payload = Buffer.from(
+          JSON.stringify({
+            user,
+            roles,
+            exp: Math.floor(Date.now() / 1000) + SESSION_SECONDS,
+          } satisfies Session),
+        ).toString('base64url');
+        const cookie = `${SESSION_COOKIE}=${payload}.${sign(payload, secret)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_SECONDS}`;
+        const redirect = localRedirect(url, 'post_login_redirect_uri');
+        if (redirect) send(res, 302, undefined, { 'set-cookie': cookie, location: redirect });
+        else send(res, 200, { user, roles }, { 'set-cookie': cookie });
+        return true;
+      }
+      if (path === '/.auth/me') {
+        const session = sessionFrom(req, secret);
+        if (!session) send(res, 401);
+        else
+          send(res, 200, [
+            { provider_name: 'dev', user_id: session.user, user_claims: claimsOf(session) },
+          ]);
+        return true;
+      }
+      if (path === '/.auth/logout') {
+        send(res, 302, undefined, {
+          'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`,
+          location: localRedirect(url, 'post_logout_redirect_uri') ?? '/',
+        });
+        return true;
+      }
+      send(res, 404);
+      return true;
+    },
+    headersFor(req, headers) {
+      for (const name of Object.keys(headers)) {
+        if (name.toLowerCase().startsWith('x-ms-client-principal')) delete headers[name];
+      }
+      const session = enabled ? sessionFrom(req, secret) : undefined;
+      if (!session) return;
+      const principal = {
+        auth_typ: 'dev',
+        claims: claimsOf(session),
+        name_typ: 'name',
+        role_typ: 'roles',
+      };
+      headers['x-ms-client-principal'] = Buffer.from(JSON.stringify(principal)).toString('base64');
+      headers['x-ms-client-principal-id'] = session.user;
+      headers['x-ms-client-principal-name'] = session.user;
+      headers['x-ms-client-principal-idp'] = 'dev';
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import Module from 'node:module';
+import type { HttpHandler } from '@azure/functions';
+
+/** One `app.http(...)` registration as the library hands it to the worker. */
+export interface Registration {
+  name: string;
+  trigger: HttpTriggerBinding;
+  handler: HttpHandler;
+}
+
+export interface HttpTriggerBinding {
+  type: string;
+  methods?: string[];
+  authLevel?: 'anonymous' | 'function' | 'admin';
+  route?: string;
+}
+
+interface CoreFunctionMetadata {
+  name?: string;
+  bindings?: Record<string, { type?: string } & Record<string, unknown>>;
+}
+
+/**
+ * Stands in for the worker's side of `@azure/functions-core` (see shared/reference/local-host.md):
+ * the library hands us each registration exactly as it would hand it to Azure, so the host needs
+ * no route table of its own.
+ */
+export function createFunctionsCore(registrations: Registration[]) {
+  return {
+    version: 'local-host',
+    registerFunction(metadata: CoreFunctionMetadata, handler: HttpHandler) {
+      const name = metadata.name ?? 'unnamed';
+      const trigger = Object.values(metadata.bindings ?? {}).find((b) => b.type === 'httpTrigger');
+      if (!trigger) {
+        console.warn(`[host] ${name}: only HTTP triggers run locally; skipped`);
+      } else {
+        registrations.push({ name, trigger: trigger as HttpTriggerBinding, handler });
+      }
+      return { dispose: () => undefined };
+    },
+    setProgrammingModel(): void {},
+    getProgrammingModel(): undefined {
+      return undefined;
+    },
+    registerHook() {
+      return { dispose: () => undefined };
+    },
+    log(level: string, _category: string, message: string): void {
+      if (level === 'error' || level === 'warning') console.warn(`[host] ${message}`);
+    },
+  };
+}
+
+type ModuleLoad = (request: string, parent: unknown, isMain: boolean) => unknown;
+
+/** Makes `require('@azure/functions-core')` resolve to `core` for everything loaded after this. */
+export function installFunctionsCore(core: object): void {
+  const loader = Module as unknown as { _load: ModuleLoad };
+  const original = loader._load;
+  loader._load = function load(request, parent, isMain) {
+    if (request === '@azure/functions-core') return core;
+    return original.call(this, request, parent, isMain);
+  };
+}

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { HttpRequest, HttpResponse, InvocationContext, type Cookie } from '@azure/functions';
+import { keyAllows, type HostKeys } from './keys';
+import { toRecord, type LogSink } from './logger';
+import type { Route } from './routes';
+
+/** Something the platform does in front of the app (Easy Auth, for instance). */
+export interface PlatformLayer {
+  /** Answers platform-owned paths itself (returns true), or lets the request through. */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> | boolean;
+  /** Adjusts the headers the app will see. */
+  headersFor(req: IncomingMessage, headers: Record<string, string>): void;
+}
+
+export interface LocalHostOptions {
+  routes: Route[];
+  keys: HostKeys;
+  log: LogSink;
+  platform?: PlatformLayer;
+  /** The host refuses bodies over this before the app sees them (Azure's own limit is 100 MB). */
+  maxBodyBytes?: number;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > limit) return reject(new BodyTooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        reject(new BodyTooLarge());
+        req.resume();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function requestHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function serializeCookie(c: Cookie): string {
+  const parts = [`${c.name}=${encodeURIComponent(c.value)}`];
+  if (c.domain) parts.push(`Domain=${c.domain}`);
+  if (c.path) parts.push(`Path=${c.path}`);
+  if (c.expires !== undefined) parts.push(`Expires=${new Date(c.expires).toUTCString()}`);
+  if (c.maxAge !== undefined) parts.push(`Max-Age=${c.maxAge}`);
+  if (c.secure) parts.push('Secure');
+  if (c.httpOnly) parts.push('HttpOnly');
+  if (c.sameSite) parts.push(`SameSite=${c.sameSite}`);
+  return parts.join('; ');
+}
+
+function bare(res: ServerResponse, status: number): void {
+  res.writeHead(status, { 'content-length': '0' }).end();
+}
+
+/**
+ * A small stand-in for the Functions host: routes by the app's own registrations, enforces
+ * function keys like Azure (401, empty body) and calls the app's handlers with the library's
+ * own `HttpRequest` and `InvocationContext`.
+ */
+export function createLocalHost(options: LocalHostOptions): http.Server {
+  const { routes, keys, log, platform } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    } catch {
+      return bare(res, 400);
+    }
+    if (platform && (await platform.handle(req, res, url))) return;
+    const method = (req.method ?? 'GET').toUpperCase();
+    let params: Record<string, string> | undefined;
+    const route = routes.find((r) => r.methods.has(method) && (params = r.match(url.pathname)));
+    if (!route || !params) return bare(res, 404);
+    const presented = req.headers['x-functions-key'] ?? url.searchParams.get('code') ?? undefined;
+    if (!keyAllows(keys, route.authLevel, Array.isArray(presented) ? presented[0] : presented)) {
+      return bare(res, 401);
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, maxBodyBytes);
+    } catch (err) {
+      return bare(res, err instanceof BodyTooLarge ? 413 : 400);
+    }
+    const headers = requestHeaders(req);
+    platform?.headersFor(req, headers);
+    const functionName = route.registration.name;
+    const invocationId = randomUUID();
+    const request = new HttpRequest({
+      method,
+      url: url.href,
+      headers,
+      params,
+      body: { bytes: body },
+    });
+    const context = new InvocationContext({
+      functionName,
+      invocationId,
+      traceContext: headers.traceparent ? { traceParent: headers.traceparent } : undefined,
+      logHandler: (level, ...args) => log({ ...toRecord(level, args), functionName, invocationId }),
+    });
+    let response: HttpResponse;
+    try {
+      const result = await route.registration.handler(request, context);
+      response = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
+    } catch (err) {
+      // What Azure does with an exception that escapes a handler: a bare 500.
+      log({
+        level: 'error',
+        functionName,
+        invocationId,
+        message: 'handler threw',
+        fields: { errorName: err instanceof Error ? err.name : typeof err },
+      });
+      return bare(res, 500);
+    }
+    const out = Buffer.from(await response.arrayBuffer());
+    const outHeaders: Record<string, string | string[]> = {};
+    response.headers.forEach((value, name) => (outHeaders[name] = value));
+    if (response.cookies.length > 0)
+      outHeaders['set-cookie'] = response.cookies.map(serializeCookie);
+    outHeaders['content-length'] = String(out.length);
+    res.writeHead(response.status, outHeaders);
+    res.end(method === 'HEAD' ? undefined : out);
+  }
+
+  return http.createServer((req, res) => {
+    serve(req, res).catch(() => {
+      if (!res.headersSent) bare(res, 500);
+      else res.destroy();
+    });
+  });
+}

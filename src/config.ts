@@ -1,0 +1,320 @@
+import { z } from 'zod';
+import {
+  ACS_MAX_EXPIRY_MINUTES,
+  ACS_MIN_EXPIRY_MINUTES,
+  ACS_SCOPES,
+  type AcsScope,
+} from './contracts/token';
+
+/** Where the ACS resource is and how we authenticate to it. */
+export type AcsConnection =
+  | { kind: 'connectionString'; endpoint: URL; connectionString: string }
+  | { kind: 'managedIdentity'; endpoint: URL };
+
+/** Where the principal → ACS identity map lives (Azure Table Storage or Cosmos DB Table API). */
+export type TableConnection =
+  | { kind: 'connectionString'; connectionString: string; table: string }
+  | { kind: 'managedIdentity'; endpoint: URL; table: string };
+
+export type AuthMode = 'key' | 'easyauth';
+
+/** What an Easy Auth role may be granted (TOKEN_POLICY). */
+export interface RoleRule {
+  scopes: AcsScope[];
+  defaultScopes: AcsScope[];
+  maxExpiryMinutes: number;
+}
+
+export interface Config {
+  authMode: AuthMode;
+  /** Present in easyauth mode, where each principal keeps one ACS identity. */
+  identityMap: TableConnection | undefined;
+  /** Role → rule; undefined means ALLOWED_SCOPES apply to every caller. */
+  rolePolicy: Record<string, RoleRule> | undefined;
+  acs: AcsConnection;
+  allowedScopes: AcsScope[];
+  defaultScopes: AcsScope[];
+  defaultExpiryMinutes: number;
+  maxExpiryMinutes: number;
+  acsTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Plain http is only for a local emulator; anything else would send signed requests in clear. */
+export function isLoopback(url: URL): boolean {
+  return LOOPBACK_HOSTS.has(url.hostname);
+}
+
+// App settings arrive as strings; an empty one means "not set" (Azure keeps deleted values as "").
+const optionalSetting = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const endpointUrl = z.string().transform((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not a URL' });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be https:// (http:// is accepted only for localhost emulators)',
+    });
+    return z.NEVER;
+  }
+  return url;
+});
+
+function parseConnectionString(value: string): Map<string, string> {
+  const parts = new Map<string, string>();
+  for (const segment of value.split(';')) {
+    const at = segment.indexOf('=');
+    if (at > 0) parts.set(segment.slice(0, at).trim().toLowerCase(), segment.slice(at + 1).trim());
+  }
+  return parts;
+}
+
+// Messages below never include the value: it may be a secret.
+const connectionString = z.string().superRefine((value, ctx) => {
+  const parts = parseConnectionString(value);
+  const endpoint = parts.get('endpoint');
+  const key = parts.get('accesskey');
+  if (!endpoint || !key) {
+    ctx.addIssue({ code: 'custom', message: 'must look like endpoint=https://…;accesskey=…' });
+    return;
+  }
+  const parsed = endpointUrl.safeParse(endpoint);
+  if (!parsed.success) {
+    ctx.addIssue({ code: 'custom', message: `endpoint ${parsed.error.issues[0]?.message}` });
+  }
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, 'base64').length < 16) {
+    ctx.addIssue({ code: 'custom', message: 'accesskey must be base64' });
+  }
+});
+
+function scopeList(defaultValue: string) {
+  return optionalSetting.transform((value, ctx) => {
+    const names = (value ?? defaultValue)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const unknown = names.filter((n) => !(ACS_SCOPES as readonly string[]).includes(n));
+    if (names.length === 0 || unknown.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a comma-separated list of ${ACS_SCOPES.join(', ')}${
+          unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''
+        }`,
+      });
+      return z.NEVER;
+    }
+    return [...new Set(names)] as AcsScope[];
+  });
+}
+
+function integerSetting(defaultValue: number, min: number, max: number) {
+  return optionalSetting.transform((value, ctx) => {
+    if (value === undefined) return defaultValue;
+    const n = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+const expiry = (d: number) => integerSetting(d, ACS_MIN_EXPIRY_MINUTES, ACS_MAX_EXPIRY_MINUTES);
+
+const tableStorageConnection = z.string().superRefine((value, ctx) => {
+  const parts = parseConnectionString(value);
+  const named =
+    parts.has('accountname') && (parts.has('accountkey') || parts.has('sharedaccesssignature'));
+  if (!named && value.trim().toLowerCase() !== 'usedevelopmentstorage=true') {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be a storage connection string (AccountName=…;AccountKey=… or UseDevelopmentStorage=true)',
+    });
+  }
+});
+
+const RoleRuleSchema = z.strictObject({
+  scopes: z.array(z.enum(ACS_SCOPES)).min(1),
+  defaultScopes: z.array(z.enum(ACS_SCOPES)).min(1).optional(),
+  maxExpiryMinutes: z
+    .number()
+    .int()
+    .min(ACS_MIN_EXPIRY_MINUTES)
+    .max(ACS_MAX_EXPIRY_MINUTES)
+    .optional(),
+});
+
+// TOKEN_POLICY is JSON: {"roles":{"guest":{"scopes":["voip.join"],"maxExpiryMinutes":60}}}
+const tokenPolicy = optionalSetting.transform((value, ctx) => {
+  if (value === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+    return z.NEVER;
+  }
+  const parsed = z
+    .strictObject({ roles: z.record(z.string().min(1), RoleRuleSchema) })
+    .safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    ctx.addIssue({
+      code: 'custom',
+      message: `${first?.path.join('.') || '(root)'}: ${first?.message ?? 'invalid'}`,
+    });
+    return z.NEVER;
+  }
+  return parsed.data.roles;
+});
+
+/** The settings the service reads; every one is documented in README.md. */
+export const SettingsSchema = z.object({
+  ACS_CONNECTION_STRING: optionalSetting.pipe(connectionString.optional()),
+  ACS_ENDPOINT: optionalSetting.pipe(endpointUrl.optional()),
+  ALLOWED_SCOPES: scopeList(ACS_SCOPES.join(',')),
+  DEFAULT_SCOPES: scopeList('voip'),
+  DEFAULT_TOKEN_EXPIRY_MINUTES: expiry(60),
+  MAX_TOKEN_EXPIRY_MINUTES: expiry(ACS_MAX_EXPIRY_MINUTES),
+  ACS_TIMEOUT_MS: integerSetting(10_000, 100, 120_000),
+  AUTH_MODE: optionalSetting.pipe(
+    z.enum(['key', 'easyauth'], { error: 'must be key or easyauth' }).default('key'),
+  ),
+  // Set by App Service when Authentication (Easy Auth) is on; the only reason to trust its headers.
+  WEBSITE_AUTH_ENABLED: optionalSetting.transform((v) => v?.toLowerCase() === 'true'),
+  IDENTITY_MAP_CONNECTION: optionalSetting.pipe(tableStorageConnection.optional()),
+  IDENTITY_MAP_ENDPOINT: optionalSetting.pipe(endpointUrl.optional()),
+  IDENTITY_MAP_TABLE: optionalSetting.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, {
+        error: 'must be 3-63 letters or digits, starting with a letter',
+      })
+      .default('acsidentities'),
+  ),
+  TOKEN_POLICY: tokenPolicy,
+});
+
+/** Parses the environment once, at start-up; throws a `ConfigError` naming each bad setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = SettingsSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`),
+    );
+  }
+  const s = parsed.data;
+  const problems: string[] = [];
+  let acs: AcsConnection | undefined;
+  if (s.ACS_CONNECTION_STRING && s.ACS_ENDPOINT) {
+    problems.push('ACS_CONNECTION_STRING and ACS_ENDPOINT: set one, not both');
+  } else if (s.ACS_CONNECTION_STRING) {
+    const endpoint = parseConnectionString(s.ACS_CONNECTION_STRING).get('endpoint') ?? '';
+    acs = {
+      kind: 'connectionString',
+      endpoint: new URL(endpoint),
+      connectionString: s.ACS_CONNECTION_STRING,
+    };
+  } else if (s.ACS_ENDPOINT) {
+    acs = { kind: 'managedIdentity', endpoint: s.ACS_ENDPOINT };
+  } else {
+    problems.push(
+      'ACS_CONNECTION_STRING or ACS_ENDPOINT: one is required (ACS_ENDPOINT uses managed identity)',
+    );
+  }
+  const notAllowed = s.DEFAULT_SCOPES.filter((scope) => !s.ALLOWED_SCOPES.includes(scope));
+  if (notAllowed.length > 0) {
+    problems.push(`DEFAULT_SCOPES: ${notAllowed.join(', ')} not in ALLOWED_SCOPES`);
+  }
+  if (s.DEFAULT_TOKEN_EXPIRY_MINUTES > s.MAX_TOKEN_EXPIRY_MINUTES) {
+    problems.push('DEFAULT_TOKEN_EXPIRY_MINUTES: must not exceed MAX_TOKEN_EXPIRY_MINUTES');
+  }
+  let identityMap: TableConnection | undefined;
+  if (s.IDENTITY_MAP_CONNECTION && s.IDENTITY_MAP_ENDPOINT) {
+    problems.push('IDENTITY_MAP_CONNECTION and IDENTITY_MAP_ENDPOINT: set one, not both');
+  } else if (s.IDENTITY_MAP_CONNECTION) {
+    identityMap = {
+      kind: 'connectionString',
+      connectionString: s.IDENTITY_MAP_CONNECTION,
+      table: s.IDENTITY_MAP_TABLE,
+    };
+  } else if (s.IDENTITY_MAP_ENDPOINT) {
+    identityMap = {
+      kind: 'managedIdentity',
+      endpoint: s.IDENTITY_MAP_ENDPOINT,
+      table: s.IDENTITY_MAP_TABLE,
+    };
+  }
+  if (s.AUTH_MODE === 'easyauth') {
+    if (!s.WEBSITE_AUTH_ENABLED) {
+      problems.push(
+        'AUTH_MODE: easyauth needs App Service Authentication switched on (WEBSITE_AUTH_ENABLED is not true)',
+      );
+    }
+    if (!identityMap) {
+      problems.push(
+        'IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT: required when AUTH_MODE is easyauth',
+      );
+    }
+  } else if (s.TOKEN_POLICY) {
+    problems.push('TOKEN_POLICY: roles come from Easy Auth; it needs AUTH_MODE=easyauth');
+  }
+  const rolePolicy = s.TOKEN_POLICY
+    ? Object.fromEntries(
+        Object.entries(s.TOKEN_POLICY).map(([role, rule]) => [
+          role,
+          {
+            scopes: rule.scopes,
+            defaultScopes: rule.defaultScopes ?? rule.scopes,
+            maxExpiryMinutes: rule.maxExpiryMinutes ?? s.MAX_TOKEN_EXPIRY_MINUTES,
+          },
+        ]),
+      )
+    : undefined;
+  for (const [role, rule] of Object.entries(rolePolicy ?? {})) {
+    const outside = [...rule.scopes, ...rule.defaultScopes].filter(
+      (x) => !s.ALLOWED_SCOPES.includes(x),
+    );
+    if (outside.length > 0) {
+      problems.push(
+        `TOKEN_POLICY: role ${role} names ${[...new Set(outside)].join(', ')}, not in ALLOWED_SCOPES`,
+      );
+    }
+    if (rule.defaultScopes.some((x) => !rule.scopes.includes(x))) {
+      problems.push(`TOKEN_POLICY: role ${role} has defaultScopes outside its scopes`);
+    }
+    if (rule.maxExpiryMinutes > s.MAX_TOKEN_EXPIRY_MINUTES) {
+      problems.push(`TOKEN_POLICY: role ${role} maxExpiryMinutes exceeds MAX_TOKEN_EXPIRY_MINUTES`);
+    }
+  }
+  if (problems.length > 0 || !acs) throw new ConfigError(problems);
+  return {
+    authMode: s.AUTH_MODE,
+    identityMap: s.AUTH_MODE === 'easyauth' ? identityMap : undefined,
+    rolePolicy,
+    acs,
+    allowedScopes: s.ALLOWED_SCOPES,
+    defaultScopes: s.DEFAULT_SCOPES,
+    defaultExpiryMinutes: s.DEFAULT_TOKEN_EXPIRY_MINUTES,
+    maxExpiryMinutes: s.MAX_TOKEN_EXPIRY_MINUTES,
+    acsTimeoutMs: s.ACS_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,20 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Who is asking. In key mode the caller is whoever holds the function key (a trusted backend);
+ * in easyauth mode it is the principal App Service signed in.
+ */
+export type Caller =
+  { kind: 'keyHolder' } | { kind: 'principal'; provider: string; id: string; roles: string[] };
+
+export type Principal = Extract<Caller, { kind: 'principal' }>;
+
+/**
+ * The identity map's key for a principal: a hash, so the table never holds a user name, an
+ * email or a raw provider id. The provider is part of it because ids are only unique per provider.
+ */
+export function principalKey(principal: Pick<Principal, 'provider' | 'id'>): string {
+  return createHash('sha256')
+    .update(`${principal.provider.toLowerCase()}\n${principal.id}`)
+    .digest('hex');
+}

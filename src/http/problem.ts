@@ -1,0 +1,64 @@
+import type { HttpResponseInit, InvocationContext } from '@azure/functions';
+import { AppError, type ErrorCode } from '../domain/errors';
+import { describeUpstreamFailure } from '../infra/acsErrors';
+import { SECURITY_HEADERS } from './headers';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Stable problem `type` URI for an error code (RFC 9457 §3.1.1). */
+export function problemType(code: ErrorCode): string {
+  return `urn:acs-token-service:problem:${code}`;
+}
+
+/** The RFC 9457 body the service sends; `code` repeats the type's last part for easy matching. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  instance?: string;
+  invocationId?: string;
+  errors?: { field: string; message: string }[];
+}
+
+/**
+ * The only place an error becomes HTTP. Anything that is not an `AppError` is a bug: it is
+ * logged by name only (its message could hold a secret) and answered as a bare 500.
+ */
+export function toProblemResponse(
+  err: unknown,
+  context: InvocationContext,
+  instance?: string,
+): HttpResponseInit {
+  const appError = err instanceof AppError ? err : undefined;
+  const problem =
+    appError ?? new AppError('internal_error', 'The service hit an unexpected error.');
+  if (!appError) {
+    context.error('unhandled error', { errorName: err instanceof Error ? err.name : typeof err });
+  } else if (problem.status >= 500 || problem.code === 'upstream_throttled') {
+    context.warn('upstream failure', {
+      code: problem.code,
+      upstream: describeUpstreamFailure(problem.cause),
+    });
+  }
+  const body: ProblemBody = {
+    type: problemType(problem.code),
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail,
+    code: problem.code,
+    ...(instance ? { instance } : {}),
+    invocationId: context.invocationId,
+    ...(problem.errors ? { errors: problem.errors } : {}),
+  };
+  const headers: Record<string, string> = {
+    ...SECURITY_HEADERS,
+    'Content-Type': PROBLEM_CONTENT_TYPE,
+  };
+  if (problem.retryAfterSeconds !== undefined) {
+    headers['Retry-After'] = String(problem.retryAfterSeconds);
+  }
+  if (problem.allow) headers.Allow = problem.allow.join(', ');
+  return { status: problem.status, headers, body: JSON.stringify(body) };
+}

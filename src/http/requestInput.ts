@@ -1,0 +1,66 @@
+import type { HttpRequest } from '@azure/functions';
+import { AppError } from '../domain/errors';
+import { readJsonBody } from './readJson';
+
+// `code` carries the function key when it is sent in the query string.
+const QUERY_FIELDS = new Set(['scopes', 'expiresInMinutes', 'communicationUserId', 'code']);
+
+/**
+ * `GET /api/token?scopes=voip,chat&expiresInMinutes=60` is the address-bar form of the POST body.
+ * Values are shaped like the JSON body so one schema validates both.
+ */
+export function tokenRequestFromQuery(query: URLSearchParams): Record<string, unknown> {
+  const input = identityTargetFromQuery(query, QUERY_FIELDS);
+  if (query.has('scopes')) {
+    input.scopes = query
+      .getAll('scopes')
+      .flatMap((v) => v.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+  const expiry = query.getAll('expiresInMinutes');
+  if (expiry.length > 1) {
+    throw new AppError('invalid_request', 'expiresInMinutes is given more than once.', {
+      errors: [{ field: 'expiresInMinutes', message: 'is given more than once' }],
+    });
+  }
+  if (expiry[0] !== undefined) {
+    input.expiresInMinutes = /^-?\d+(\.\d+)?$/.test(expiry[0]) ? Number(expiry[0]) : expiry[0];
+  }
+  return input;
+}
+
+function identityTargetFromQuery(
+  query: URLSearchParams,
+  known: ReadonlySet<string>,
+): Record<string, unknown> {
+  const unknown = [...new Set(query.keys())].filter((k) => !known.has(k));
+  if (unknown.length > 0) {
+    throw new AppError('invalid_request', `Unknown query parameter ${unknown.join(', ')}.`, {
+      errors: unknown.map((field) => ({ field, message: 'is not a known parameter' })),
+    });
+  }
+  const ids = query.getAll('communicationUserId');
+  if (ids.length > 1) {
+    throw new AppError('invalid_request', 'communicationUserId is given more than once.', {
+      errors: [{ field: 'communicationUserId', message: 'is given more than once' }],
+    });
+  }
+  return ids[0] === undefined ? {} : { communicationUserId: ids[0] };
+}
+
+/** The raw (unvalidated) token request, from the body for POST and the query for GET. */
+export async function readTokenInput(request: HttpRequest): Promise<unknown> {
+  return request.method === 'GET' ? tokenRequestFromQuery(request.query) : readJsonBody(request);
+}
+
+const TARGET_QUERY_FIELDS = new Set(['communicationUserId', 'code']);
+
+/**
+ * Which identity a key holder acts on (`DELETE /api/user`, `POST /api/token/revoke`): the
+ * `communicationUserId` query parameter when given, else a JSON body.
+ */
+export async function readIdentityTarget(request: HttpRequest): Promise<unknown> {
+  const fromQuery = identityTargetFromQuery(request.query, TARGET_QUERY_FIELDS);
+  return fromQuery.communicationUserId !== undefined ? fromQuery : readJsonBody(request);
+}

@@ -1,0 +1,170 @@
+import type { TableClient, TableEntityResult } from '@azure/data-tables';
+import type { TableConnection } from '../config';
+import { isLoopback } from '../config';
+import { AppError } from '../domain/errors';
+import type { IdentityMap, MappingRecord, MappingUpdate } from '../domain/identityMap';
+
+interface MappingEntity {
+  partitionKey: string;
+  rowKey: string;
+  communicationUserId: string;
+  leaseUntil: number;
+  generation: number;
+}
+
+const statusOf = (err: unknown): number | undefined =>
+  typeof err === 'object' &&
+  err !== null &&
+  'statusCode' in err &&
+  typeof err.statusCode === 'number'
+    ? err.statusCode
+    : undefined;
+
+/** Builds the Table client: a connection string (Azurite, Cosmos DB) or managed identity. */
+export async function createTableClient(connection: TableConnection): Promise<TableClient> {
+  const { TableClient } = await import('@azure/data-tables');
+  if (connection.kind === 'connectionString') {
+    const endpoint = /TableEndpoint=([^;]+)/i.exec(connection.connectionString)?.[1];
+    const local = endpoint
+      ? isLoopback(new URL(endpoint))
+      : /UseDevelopmentStorage=true/i.test(connection.connectionString);
+    return TableClient.fromConnectionString(connection.connectionString, connection.table, {
+      allowInsecureConnection: local,
+      retryOptions: { maxRetries: 2 },
+    });
+  }
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  return new TableClient(connection.endpoint.href, connection.table, new DefaultAzureCredential());
+}
+
+/**
+ * `IdentityMap` on Azure Table Storage. Rows are spread over 256 partitions by the first byte of
+ * the principal's hash; every write is conditional on the etag that was read.
+ */
+export class TableIdentityMap implements IdentityMap {
+  private ready: Promise<TableClient> | undefined;
+
+  constructor(
+    private readonly connect: () => Promise<TableClient>,
+    private readonly timeoutMs = 5_000,
+  ) {}
+
+  async get(principalKey: string): Promise<MappingRecord | undefined> {
+    return this.call(async (table, abortSignal) => {
+      try {
+        const entity = await table.getEntity<MappingEntity>(
+          partitionOf(principalKey),
+          principalKey,
+          { abortSignal },
+        );
+        return toRecord(entity);
+      } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        throw err;
+      }
+    });
+  }
+
+  async reserve(principalKey: string, leaseUntil: number): Promise<MappingRecord | undefined> {
+    const entity = toEntity(principalKey, { leaseUntil, generation: 0 });
+    return this.call(async (table, abortSignal) => {
+      try {
+        const { etag } = await table.createEntity(entity, { abortSignal });
+        return toRecord({ ...entity, etag: etag ?? '' });
+      } catch (err) {
+        if (statusOf(err) === 409) return undefined;
+        throw err;
+      }
+    });
+  }
+
+  async replace(record: MappingRecord, next: MappingUpdate): Promise<MappingRecord | undefined> {
+    const entity = toEntity(record.principalKey, next);
+    return this.call(async (table, abortSignal) => {
+      try {
+        const { etag } = await table.updateEntity(entity, 'Replace', {
+          etag: record.etag,
+          abortSignal,
+        });
+        return toRecord({ ...entity, etag: etag ?? '' });
+      } catch (err) {
+        if (statusOf(err) === 412 || statusOf(err) === 404) return undefined;
+        throw err;
+      }
+    });
+  }
+
+  async remove(record: MappingRecord): Promise<boolean> {
+    return this.call(async (table, abortSignal) => {
+      try {
+        await table.deleteEntity(partitionOf(record.principalKey), record.principalKey, {
+          etag: record.etag,
+          abortSignal,
+        });
+        return true;
+      } catch (err) {
+        if (statusOf(err) === 404) return true;
+        if (statusOf(err) === 412) return false;
+        throw err;
+      }
+    });
+  }
+
+  private async call<T>(
+    operation: (table: TableClient, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    try {
+      this.ready ??= this.open().catch((err: unknown) => {
+        this.ready = undefined;
+        throw err;
+      });
+      return await operation(await this.ready, AbortSignal.timeout(this.timeoutMs));
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw new AppError(
+        'storage_unavailable',
+        'The identity map is unavailable; try again shortly.',
+        {
+          retryAfterSeconds: 5,
+          cause: err,
+        },
+      );
+    }
+  }
+
+  private async open(): Promise<TableClient> {
+    const table = await this.connect();
+    try {
+      await table.createTable();
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err;
+    }
+    return table;
+  }
+}
+
+function partitionOf(principalKey: string): string {
+  return principalKey.slice(0, 2);
+}
+
+function toEntity(principalKey: string, next: MappingUpdate): MappingEntity {
+  return {
+    partitionKey: partitionOf(principalKey),
+    rowKey: principalKey,
+    communicationUserId: next.communicationUserId ?? '',
+    leaseUntil: next.leaseUntil ?? 0,
+    generation: next.generation,
+  };
+}
+
+function toRecord(
+  entity: TableEntityResult<MappingEntity> | (MappingEntity & { etag: string }),
+): MappingRecord {
+  return {
+    principalKey: entity.rowKey ?? '',
+    ...(entity.communicationUserId ? { communicationUserId: entity.communicationUserId } : {}),
+    ...(entity.leaseUntil ? { leaseUntil: Number(entity.leaseUntil) } : {}),
+    generation: Number(entity.generation ?? 0),
+    etag: entity.etag,
+  };
+}

@@ -1,0 +1,53 @@
+import { loadConfig, type Config } from './config';
+import { CallerIdentities } from './domain/callerIdentities';
+import type { IdentityService } from './domain/identityService';
+import { TokenPolicy } from './domain/tokenPolicy';
+import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
+import { AcsReachability } from './infra/acsReachability';
+import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
+
+/** Everything the functions need, built once per process from validated config. */
+export interface Services {
+  config: Config;
+  policy: TokenPolicy;
+  identity: IdentityService;
+  /** One ACS identity per signed-in principal (easyauth mode only). */
+  callers: CallerIdentities | undefined;
+  reachability: AcsReachability;
+}
+
+export function buildServices(config: Config): Services {
+  const identity = new AcsIdentityGateway(
+    () => createIdentityClient(config.acs),
+    config.acsTimeoutMs,
+  );
+  const { identityMap } = config;
+  return {
+    config,
+    policy: new TokenPolicy(config),
+    identity,
+    callers: identityMap
+      ? new CallerIdentities({
+          identity,
+          map: new TableIdentityMap(() => createTableClient(identityMap)),
+          // A reservation must outlive the slowest ACS call its holder can make.
+          leaseMs: config.acsTimeoutMs + 5_000,
+          waitMs: config.acsTimeoutMs + 2_000,
+        })
+      : undefined,
+    reachability: new AcsReachability(config.acs.endpoint),
+  };
+}
+
+let current: Services | undefined;
+
+/** The process's services; the first call parses the environment (see `src/index.ts`). */
+export function services(): Services {
+  current ??= buildServices(loadConfig());
+  return current;
+}
+
+/** Lets in-process tests run the real handlers against services of their choosing. */
+export function setServices(next: Services | undefined): void {
+  current = next;
+}

@@ -1,0 +1,125 @@
+import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
+import { startEmulator, type RunningEmulator } from '../../dev/emulator';
+import { loadConfig } from '../../src/config';
+import { healthHandler } from '../../src/functions/health';
+import { tokenHandler } from '../../src/functions/token';
+import { buildServices, setServices } from '../../src/runtime';
+
+let emulator: RunningEmulator;
+const logged: unknown[][] = [];
+
+function context(): InvocationContext {
+  return new InvocationContext({
+    functionName: 'token',
+    invocationId: 'test-invocation',
+    logHandler: (_level, ...args) => logged.push(args),
+  });
+}
+
+async function invoke(
+  handler: typeof tokenHandler,
+  init: ConstructorParameters<typeof HttpRequest>[0],
+): Promise<{ status: number; headers: Headers; body: unknown }> {
+  const response = new HttpResponse(await handler(new HttpRequest(init), context()));
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? JSON.parse(text) : undefined,
+  };
+}
+
+beforeAll(async () => {
+  emulator = await startEmulator({ port: 0 });
+  setServices(
+    buildServices(
+      loadConfig({ ACS_CONNECTION_STRING: emulator.connectionString, ACS_TIMEOUT_MS: '500' }),
+    ),
+  );
+});
+
+afterAll(async () => {
+  setServices(undefined);
+  await emulator.close();
+});
+
+beforeEach(() => emulator.reset());
+
+describe('tokenHandler (in process)', () => {
+  it('returns the token response for a valid POST', async () => {
+    const answer = await invoke(tokenHandler, {
+      method: 'POST',
+      url: 'http://localhost/api/token',
+      headers: { 'content-type': 'application/json' },
+      body: { string: JSON.stringify({ scopes: ['voip'], expiresInMinutes: 60 }) },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
+      user: { communicationUserId: expect.stringMatching(/^8:acs:/) as string },
+      token: expect.stringMatching(/^eyJ/) as string,
+      expiresOn: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as string,
+    });
+    expect(emulator.counts().createUserAndToken).toBe(1);
+  });
+
+  it('returns a complete problem body for bad input', async () => {
+    const answer = await invoke(tokenHandler, {
+      method: 'POST',
+      url: 'http://localhost/api/token',
+      headers: { 'content-type': 'application/json' },
+      body: { string: JSON.stringify({ scopes: [] }) },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get('content-type')).toBe('application/problem+json');
+    expect(answer.body).toEqual({
+      type: 'urn:acs-token-service:problem:invalid_request',
+      title: 'The request is not valid',
+      status: 400,
+      detail: 'scopes must name at least one scope.',
+      code: 'invalid_request',
+      instance: '/api/token',
+      invocationId: 'test-invocation',
+      errors: [{ field: 'scopes', message: 'must name at least one scope' }],
+    });
+  });
+
+  it('maps a slow ACS to 504 within the deadline', async () => {
+    emulator.setFaults({ latencyMs: 2_000 });
+    const started = Date.now();
+    const answer = await invoke(tokenHandler, {
+      method: 'GET',
+      url: 'http://localhost/api/token?scopes=voip',
+    });
+    expect(answer.status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(1_900);
+  });
+
+  it('logs one request record without the token', async () => {
+    logged.length = 0;
+    const answer = await invoke(tokenHandler, { method: 'GET', url: 'http://localhost/api/token' });
+    const token = (answer.body as { token: string }).token;
+    expect(logged).toEqual([
+      [
+        'request',
+        {
+          operation: 'token',
+          method: 'GET',
+          status: 200,
+          durationMs: expect.any(Number) as number,
+        },
+      ],
+    ]);
+    expect(JSON.stringify(logged)).not.toContain(token);
+  });
+});
+
+describe('healthHandler (in process)', () => {
+  it('reports ready while the emulator answers', async () => {
+    const answer = await invoke(healthHandler, {
+      method: 'GET',
+      url: 'http://localhost/api/health',
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ status: 'ready', acs: { reachable: true } });
+  });
+});

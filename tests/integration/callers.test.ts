@@ -1,0 +1,254 @@
+import { CommunicationIdentityClient } from '@azure/communication-identity';
+import { startEmulator, type RunningEmulator } from '../../dev/emulator';
+import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { call, type Answer } from '../support/http';
+import { verifyWithJwks } from '../support/jwt';
+import { startLocalHost, type LocalHostProcess } from '../support/localHost';
+
+const TOKEN_POLICY = JSON.stringify({
+  roles: {
+    guest: { scopes: ['chat.join.limited', 'voip.join'], maxExpiryMinutes: 60 },
+    member: { scopes: ['chat', 'voip'], defaultScopes: ['voip'] },
+  },
+});
+
+let emulator: RunningEmulator;
+let azurite: TestAzurite;
+let host: LocalHostProcess;
+let run = 0;
+
+async function startHost(): Promise<LocalHostProcess> {
+  return startLocalHost({
+    ACS_CONNECTION_STRING: emulator.connectionString,
+    AUTH_MODE: 'easyauth',
+    IDENTITY_MAP_CONNECTION: azurite.connectionString,
+    TOKEN_POLICY,
+  });
+}
+
+beforeAll(async () => {
+  [emulator, azurite] = await Promise.all([startEmulator({ port: 0 }), startTestAzurite()]);
+  host = await startHost();
+});
+
+afterAll(async () => {
+  await host?.stop();
+  await Promise.all([emulator?.close(), azurite?.dispose()]);
+});
+
+beforeEach(() => emulator.reset());
+
+/** A unique user per test, so tests never share a mapping. */
+function userName(label: string): string {
+  return `${label}-${Date.now()}-${++run}`;
+}
+
+async function login(user: string, roles = 'member'): Promise<string> {
+  const answer = await fetch(`${host.url}/.auth/login/dev?user=${user}&roles=${roles}`);
+  expect(answer.status).toBe(200);
+  const cookie = answer.headers.getSetCookie()[0] ?? '';
+  expect(cookie).toMatch(/^AppServiceAuthSession=.+; Path=\/; HttpOnly; SameSite=Lax/);
+  return cookie.split(';')[0] ?? '';
+}
+
+function token(
+  cookie: string | undefined,
+  json: unknown = { scopes: ['voip'] },
+  headers: Record<string, string> = {},
+) {
+  return call(`${host.url}/api/token`, {
+    method: 'POST',
+    headers: { ...(cookie ? { cookie } : {}), ...headers },
+    json,
+  });
+}
+
+const idOf = (a: Answer) =>
+  (a.json as { user: { communicationUserId: string } }).user.communicationUserId;
+const liveIdentities = () => emulator.identities().filter((i) => !i.deleted);
+
+describe('easyauth mode: who is calling', () => {
+  it('refuses a request without a principal with a 401 problem', async () => {
+    const answer = await token(undefined);
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get('content-type')).toBe('application/problem+json');
+    expect(answer.json).toMatchObject({ code: 'unauthenticated', status: 401 });
+    expect(emulator.counts().createUserAndToken).toBe(0);
+  });
+
+  it('ignores principal headers sent by the client', async () => {
+    const forged = Buffer.from(
+      JSON.stringify({
+        auth_typ: 'aad',
+        claims: [{ typ: 'roles', val: 'member' }],
+        name_typ: 'name',
+        role_typ: 'roles',
+      }),
+    ).toString('base64');
+    const answer = await token(
+      undefined,
+      { scopes: ['voip'] },
+      {
+        'x-ms-client-principal': forged,
+        'x-ms-client-principal-id': 'mallory',
+        'x-ms-client-principal-name': 'mallory',
+        'x-ms-client-principal-idp': 'aad',
+      },
+    );
+    expect(answer.status).toBe(401);
+    expect(answer.text).not.toContain('eyJ');
+  });
+
+  it('refuses a session cookie with a forged signature', async () => {
+    const cookie = await login(userName('eve'));
+    const [name, value] = cookie.split('=');
+    const [payload] = (value ?? '').split('.');
+    const answer = await token(`${name}=${payload}.AAAA`);
+    expect(answer.status).toBe(401);
+  });
+
+  it('keeps one ACS identity per principal: create once, then getToken', async () => {
+    const cookie = await login(userName('alice'));
+    const first = await token(cookie);
+    const second = await token(cookie, { scopes: ['chat'] });
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(idOf(second)).toBe(idOf(first));
+    expect(emulator.counts()).toMatchObject({
+      createUserAndToken: 1,
+      issueAccessToken: 1,
+      createUser: 0,
+    });
+    const claims = await verifyWithJwks((second.json as { token: string }).token, emulator.jwksUrl);
+    expect(claims).toMatchObject({ sub: idOf(first), scp: ['chat'] });
+
+    const me = await call(`${host.url}/api/user`, { headers: { cookie } });
+    expect([me.status, me.json]).toEqual([200, { communicationUserId: idOf(first) }]);
+  });
+
+  it('answers GET /api/user with 404 before the first token', async () => {
+    const cookie = await login(userName('newcomer'));
+    const me = await call(`${host.url}/api/user`, { headers: { cookie } });
+    expect(me.status).toBe(404);
+    expect(me.json).toMatchObject({ code: 'not_found' });
+  });
+
+  it('refuses naming another identity with 403', async () => {
+    const cookie = await login(userName('alice'));
+    const answer = await token(cookie, {
+      scopes: ['voip'],
+      communicationUserId: '8:acs:someone-else',
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.json).toMatchObject({ code: 'forbidden' });
+    expect(emulator.counts().issueAccessToken).toBe(0);
+  });
+
+  it('gives 50 concurrent first requests one identity and leaves no orphan', async () => {
+    const cookie = await login(userName('bob'));
+    const before = emulator.identities().length;
+    const answers = await Promise.all(Array.from({ length: 50 }, () => token(cookie)));
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
+    const ids = new Set(answers.map(idOf));
+    expect(ids.size).toBe(1);
+    const created = emulator.identities().slice(before);
+    expect(created.map((i) => i.id)).toEqual([...ids]);
+    expect(created[0]?.deleted).toBe(false);
+    expect(emulator.counts().createUserAndToken).toBe(1);
+  });
+
+  it('heals a mapping whose identity was deleted behind its back', async () => {
+    const cookie = await login(userName('carol'));
+    const first = await token(cookie);
+    const acs = new CommunicationIdentityClient(emulator.connectionString, {
+      allowInsecureConnection: true,
+    });
+    await acs.deleteUser({ communicationUserId: idOf(first) });
+    const healed = await token(cookie);
+    expect(healed.status).toBe(200);
+    expect(idOf(healed)).not.toBe(idOf(first));
+    const me = await call(`${host.url}/api/user`, { headers: { cookie } });
+    expect(me.json).toEqual({ communicationUserId: idOf(healed) });
+  });
+
+  it('revokes the caller’s tokens', async () => {
+    const cookie = await login(userName('dave'));
+    const issued = await token(cookie);
+    const revoke = await call(`${host.url}/api/token/revoke`, {
+      method: 'POST',
+      headers: { cookie },
+    });
+    expect([revoke.status, revoke.text]).toEqual([204, '']);
+    expect(emulator.identities().find((i) => i.id === idOf(issued))?.revokedAt).toBeDefined();
+    expect(emulator.counts().revokeAccessTokens).toBe(1);
+  });
+
+  it('deletes the identity and mapping idempotently; the next token makes a new one', async () => {
+    const cookie = await login(userName('erin'));
+    const issued = await token(cookie);
+    const del1 = await call(`${host.url}/api/user`, { method: 'DELETE', headers: { cookie } });
+    const del2 = await call(`${host.url}/api/user`, { method: 'DELETE', headers: { cookie } });
+    expect([del1.status, del2.status]).toEqual([204, 204]);
+    expect(emulator.identities().find((i) => i.id === idOf(issued))?.deleted).toBe(true);
+    expect((await call(`${host.url}/api/user`, { headers: { cookie } })).status).toBe(404);
+    const again = await token(cookie);
+    expect(again.status).toBe(200);
+    expect(idOf(again)).not.toBe(idOf(issued));
+  });
+
+  it('applies the role policy', async () => {
+    const guest = await login(userName('guest'), 'guest');
+    const refused = await token(guest, { scopes: ['chat'] });
+    expect(refused.status).toBe(403);
+    expect(refused.json).toMatchObject({
+      code: 'scope_not_allowed',
+      detail: 'You may not be granted "chat"; allowed scopes: chat.join.limited, voip.join.',
+    });
+    const tooLong = await token(guest, { scopes: ['voip.join'], expiresInMinutes: 120 });
+    expect(tooLong.json).toMatchObject({ code: 'expiry_not_allowed', status: 403 });
+    const allowed = await token(guest, {});
+    expect(allowed.status).toBe(200);
+    const claims = await verifyWithJwks(
+      (allowed.json as { token: string }).token,
+      emulator.jwksUrl,
+    );
+    expect(claims.scp).toEqual(['chat.join.limited', 'voip.join']);
+
+    const member = await login(userName('member'), 'member');
+    const full = await token(member, { scopes: ['chat', 'voip'], expiresInMinutes: 1440 });
+    expect(full.status).toBe(200);
+    const nobody = await login(userName('visitor'), 'visitor');
+    expect((await token(nobody)).json).toMatchObject({ code: 'forbidden', status: 403 });
+  });
+
+  it('serves /.auth/me and signs out', async () => {
+    const user = userName('frank');
+    const cookie = await login(user, 'member');
+    const me = await call(`${host.url}/.auth/me`, { headers: { cookie } });
+    expect(me.status).toBe(200);
+    expect(me.json).toEqual([
+      expect.objectContaining({ provider_name: 'dev', user_id: user }) as unknown,
+    ]);
+    const out = await fetch(`${host.url}/.auth/logout`, {
+      headers: { cookie },
+      redirect: 'manual',
+    });
+    expect(out.status).toBe(302);
+    expect(out.headers.getSetCookie()[0]).toMatch(/^AppServiceAuthSession=; .*Max-Age=0/);
+    expect((await call(`${host.url}/.auth/me`)).status).toBe(401);
+  });
+
+  it('keeps mappings across a restart of the service and Azurite', async () => {
+    const cookie = await login(userName('grace'));
+    const before = idOf(await token(cookie));
+    await host.stop();
+    const { location, port } = azurite;
+    await azurite.stop();
+    azurite = { ...(await startTestAzurite(location, port)), location };
+    host = await startHost();
+    // The session cookie is signed with the key kept in .dev/, so it survives the restart too.
+    const after = await token(cookie);
+    expect(after.status).toBe(200);
+    expect(idOf(after)).toBe(before);
+    expect(liveIdentities().some((i) => i.id === before)).toBe(true);
+  });
+});

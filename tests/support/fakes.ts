@@ -1,0 +1,98 @@
+import type { AcsScope } from '../../src/contracts/token';
+import { AppError } from '../../src/domain/errors';
+import type {
+  AccessToken,
+  IdentityService,
+  IssuedIdentity,
+} from '../../src/domain/identityService';
+import type { IdentityMap, MappingRecord, MappingUpdate } from '../../src/domain/identityMap';
+
+/** An identity map in memory, with the same etag rules as Table Storage. */
+export class MemoryIdentityMap implements IdentityMap {
+  readonly rows = new Map<string, MappingRecord>();
+  private version = 0;
+
+  get(key: string): Promise<MappingRecord | undefined> {
+    return Promise.resolve(this.rows.get(key));
+  }
+
+  reserve(key: string, leaseUntil: number): Promise<MappingRecord | undefined> {
+    if (this.rows.has(key)) return Promise.resolve(undefined);
+    return Promise.resolve(this.write(key, { leaseUntil, generation: 0 }));
+  }
+
+  replace(record: MappingRecord, next: MappingUpdate): Promise<MappingRecord | undefined> {
+    if (this.rows.get(record.principalKey)?.etag !== record.etag) return Promise.resolve(undefined);
+    return Promise.resolve(this.write(record.principalKey, next));
+  }
+
+  remove(record: MappingRecord): Promise<boolean> {
+    const current = this.rows.get(record.principalKey);
+    if (!current) return Promise.resolve(true);
+    if (current.etag !== record.etag) return Promise.resolve(false);
+    this.rows.delete(record.principalKey);
+    return Promise.resolve(true);
+  }
+
+  private write(key: string, next: MappingUpdate): MappingRecord {
+    const record: MappingRecord = {
+      principalKey: key,
+      ...(next.communicationUserId ? { communicationUserId: next.communicationUserId } : {}),
+      ...(next.leaseUntil ? { leaseUntil: next.leaseUntil } : {}),
+      generation: next.generation,
+      etag: `e${++this.version}`,
+    };
+    this.rows.set(key, record);
+    return record;
+  }
+}
+
+/** ACS in memory: knows which identities exist, and lets a test pause or fail calls. */
+export class FakeIdentityService implements IdentityService {
+  readonly live = new Set<string>();
+  readonly calls: string[] = [];
+  private next = 0;
+  /** Runs before every call; a test can delay or throw here. */
+  before: (operation: string) => Promise<void> = () => Promise.resolve();
+
+  async createUserAndToken(scopes: AcsScope[], expiresInMinutes: number): Promise<IssuedIdentity> {
+    await this.enter('createUserAndToken');
+    const id = `8:acs:fake_${++this.next}`;
+    this.live.add(id);
+    return { communicationUserId: id, accessToken: this.token(id, scopes, expiresInMinutes) };
+  }
+
+  async getToken(id: string, scopes: AcsScope[], expiresInMinutes: number): Promise<AccessToken> {
+    await this.enter('getToken');
+    this.mustExist(id);
+    return this.token(id, scopes, expiresInMinutes);
+  }
+
+  async revokeTokens(id: string): Promise<void> {
+    await this.enter('revokeTokens');
+    this.mustExist(id);
+  }
+
+  async deleteUser(id: string): Promise<void> {
+    await this.enter('deleteUser');
+    this.mustExist(id);
+    this.live.delete(id);
+  }
+
+  private async enter(operation: string) {
+    this.calls.push(operation);
+    await this.before(operation);
+  }
+
+  private mustExist(id: string) {
+    if (!this.live.has(id))
+      throw new AppError('identity_not_found', 'That ACS identity does not exist.');
+  }
+
+  private token(id: string, scopes: AcsScope[], minutes: number): AccessToken {
+    return {
+      token: `token-for-${id}-${scopes.join('+')}`,
+      expiresOn: new Date(Date.now() + minutes * 60_000),
+    };
+  }
+}

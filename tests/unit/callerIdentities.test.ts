@@ -1,0 +1,129 @@
+import { CallerIdentities } from '../../src/domain/callerIdentities';
+import { AppError } from '../../src/domain/errors';
+import { FakeIdentityService, MemoryIdentityMap } from '../support/fakes';
+
+const grant = { scopes: ['voip' as const], expiresInMinutes: 60 };
+
+function setup(options: { leaseMs?: number; waitMs?: number; realTime?: boolean } = {}) {
+  const identity = new FakeIdentityService();
+  const map = new MemoryIdentityMap();
+  let clock = 1_000_000;
+  const callers = new CallerIdentities({
+    identity,
+    map,
+    leaseMs: options.leaseMs ?? 15_000,
+    waitMs: options.waitMs ?? 12_000,
+    ...(options.realTime
+      ? {}
+      : {
+          now: () => clock,
+          // Waiting advances the fake clock, so lease expiry is exercised without real time.
+          sleep: (ms: number) => {
+            clock += ms;
+            return new Promise<void>((resolve) => setImmediate(resolve));
+          },
+        }),
+  });
+  return { identity, map, callers, advance: (ms: number) => (clock += ms) };
+}
+
+describe('CallerIdentities', () => {
+  it('creates the identity on first use with one ACS call, then reuses it', async () => {
+    const { identity, callers, map } = setup();
+    const first = await callers.token('p1', grant);
+    expect(identity.calls).toEqual(['createUserAndToken']);
+    const second = await callers.token('p1', grant);
+    expect(identity.calls).toEqual(['createUserAndToken', 'getToken']);
+    expect(second.user).toEqual(first.user);
+    expect(map.rows.get('p1')).toMatchObject({
+      communicationUserId: first.user.communicationUserId,
+      generation: 0,
+    });
+    expect(map.rows.get('p1')?.leaseUntil).toBeUndefined();
+  });
+
+  it('gives 50 concurrent first requests one identity and creates no other', async () => {
+    const { identity, callers } = setup({ realTime: true });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    identity.before = (op) => (op === 'createUserAndToken' ? gate : Promise.resolve());
+    const answers = Promise.all(Array.from({ length: 50 }, () => callers.token('p1', grant)));
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    const ids = new Set((await answers).map((a) => a.user.communicationUserId));
+    expect(ids.size).toBe(1);
+    expect(identity.calls.filter((c) => c === 'createUserAndToken')).toHaveLength(1);
+    expect(identity.live.size).toBe(1);
+  });
+
+  it('takes over a reservation whose holder died, once its lease has run out', async () => {
+    const { identity, callers, map, advance } = setup({ leaseMs: 15_000 });
+    await map.reserve('p1', 1_000_000 + 15_000); // a holder that never finishes
+    advance(15_001);
+    const answer = await callers.token('p1', grant);
+    expect(identity.live.has(answer.user.communicationUserId)).toBe(true);
+    expect(map.rows.get('p1')?.communicationUserId).toBe(answer.user.communicationUserId);
+  });
+
+  it('answers 503 when a live reservation is not finished within the wait', async () => {
+    const { callers, map } = setup({ leaseMs: 60_000, waitMs: 1_000 });
+    await map.reserve('p1', 1_000_000 + 60_000);
+    await expect(callers.token('p1', grant)).rejects.toMatchObject({
+      code: 'upstream_unavailable',
+      retryAfterSeconds: 1,
+    });
+  });
+
+  it('deletes what it created when its lease was taken over meanwhile', async () => {
+    const { identity, callers, map } = setup();
+    identity.before = async (op) => {
+      if (op !== 'createUserAndToken' || identity.calls.length > 1) return;
+      // While the first creation is in flight, another instance takes the row over and finishes.
+      const row = await map.get('p1');
+      if (row) await map.replace(row, { communicationUserId: '8:acs:other_1', generation: 0 });
+      identity.live.add('8:acs:other_1');
+    };
+    const answer = await callers.token('p1', grant);
+    expect(answer.user.communicationUserId).toBe('8:acs:other_1');
+    expect([...identity.live]).toEqual(['8:acs:other_1']);
+    expect(identity.calls).toEqual(['createUserAndToken', 'deleteUser', 'getToken']);
+  });
+
+  it('frees the reservation when ACS fails, so the next request can try at once', async () => {
+    const { identity, callers, map } = setup();
+    identity.before = () => Promise.reject(new AppError('upstream_unavailable', 'down'));
+    await expect(callers.token('p1', grant)).rejects.toMatchObject({
+      code: 'upstream_unavailable',
+    });
+    expect(map.rows.size).toBe(0);
+    identity.before = () => Promise.resolve();
+    await expect(callers.token('p1', grant)).resolves.toMatchObject({
+      user: expect.anything() as unknown,
+    });
+  });
+
+  it('heals a mapping whose identity was deleted elsewhere', async () => {
+    const { identity, callers, map } = setup();
+    const first = await callers.token('p1', grant);
+    identity.live.delete(first.user.communicationUserId);
+    const healed = await callers.token('p1', grant);
+    expect(healed.user.communicationUserId).not.toBe(first.user.communicationUserId);
+    expect(map.rows.get('p1')).toMatchObject({
+      communicationUserId: healed.user.communicationUserId,
+      generation: 1,
+    });
+  });
+
+  it('revokes by bumping the generation, and removes idempotently', async () => {
+    const { identity, callers, map } = setup();
+    const { user } = await callers.token('p1', grant);
+    await callers.revoke('p1');
+    expect(map.rows.get('p1')?.generation).toBe(1);
+    await callers.remove('p1');
+    await callers.remove('p1');
+    expect(identity.live.has(user.communicationUserId)).toBe(false);
+    expect(map.rows.size).toBe(0);
+    expect(await callers.find('p1')).toBeUndefined();
+    await expect(callers.revoke('p1')).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,56 @@
+import type { HttpHandler } from '@azure/functions';
+import type { Registration } from '../../dev/host/functionsCore';
+import { keyAllows } from '../../dev/host/keys';
+import { buildRoutes } from '../../dev/host/routes';
+
+const handler: HttpHandler = () => Promise.resolve({});
+
+function route(route: string | undefined, name = 'fn') {
+  const registration: Registration = {
+    name,
+    handler,
+    trigger: {
+      type: 'httpTrigger',
+      methods: ['GET'],
+      authLevel: 'function',
+      ...(route ? { route } : {}),
+    },
+  };
+  const [compiled] = buildRoutes([registration], 'api');
+  if (!compiled) throw new Error('no route');
+  return compiled;
+}
+
+describe('local host routes', () => {
+  it('prefixes the route and matches case-insensitively', () => {
+    const r = route('token/revoke');
+    expect(r.match('/api/token/revoke')).toEqual({});
+    expect(r.match('/API/Token/Revoke')).toEqual({});
+    expect(r.match('/api/token')).toBeUndefined();
+    expect(r.match('/token/revoke')).toBeUndefined();
+  });
+
+  it('defaults the route to the function name', () => {
+    expect(route(undefined, 'health').match('/api/health')).toEqual({});
+  });
+
+  it('extracts parameters, optional ones included', () => {
+    expect(route('users/{id}').match('/api/users/8%3Aacs%3Ax')).toEqual({ id: '8:acs:x' });
+    const optional = route('items/{id?}');
+    expect(optional.match('/api/items')).toEqual({});
+    expect(optional.match('/api/items/7')).toEqual({ id: '7' });
+  });
+});
+
+describe('function keys', () => {
+  const keys = { functionKey: 'f-key', masterKey: 'm-key', sessionSecret: 's' };
+  it('lets anonymous routes through and checks the rest', () => {
+    expect(keyAllows(keys, 'anonymous', undefined)).toBe(true);
+    expect(keyAllows(keys, 'function', undefined)).toBe(false);
+    expect(keyAllows(keys, 'function', 'f-key')).toBe(true);
+    expect(keyAllows(keys, 'function', 'f-kez')).toBe(false);
+    expect(keyAllows(keys, 'function', 'm-key')).toBe(true);
+    expect(keyAllows(keys, 'admin', 'f-key')).toBe(false);
+    expect(keyAllows(keys, 'admin', 'm-key')).toBe(true);
+  });
+});
