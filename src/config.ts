@@ -27,6 +27,12 @@ export interface RoleRule {
 
 export interface Config {
   authMode: AuthMode;
+  /** Exact origins allowed to call from a browser; `'*'` means any origin, without credentials. */
+  corsAllowedOrigins: string[] | '*';
+  rateLimits: {
+    principal: { perMinute: number; burst: number };
+    key: { perMinute: number; burst: number };
+  };
   /** Present in easyauth mode, where each principal keeps one ACS identity. */
   identityMap: TableConnection | undefined;
   /** Role → rule; undefined means ALLOWED_SCOPES apply to every caller. */
@@ -186,6 +192,33 @@ const tokenPolicy = optionalSetting.transform((value, ctx) => {
   return parsed.data.roles;
 });
 
+const originList = optionalSetting.transform((value, ctx) => {
+  if (value === undefined) return [] as string[];
+  if (value === '*') return '*' as const;
+  const origins: string[] = [];
+  for (const entry of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    // An origin is scheme://host[:port] and nothing else; a path or '*' inside a list is a mistake.
+    if (!url || url.origin === 'null' || url.origin !== entry.replace(/\/$/, '')) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry.slice(0, 100)}" is not an origin like https://app.example.com`,
+      });
+      return z.NEVER;
+    }
+    origins.push(url.origin);
+  }
+  return origins;
+});
+
 /** The settings the service reads; every one is documented in README.md. */
 export const SettingsSchema = z.object({
   ACS_CONNECTION_STRING: optionalSetting.pipe(connectionString.optional()),
@@ -211,6 +244,13 @@ export const SettingsSchema = z.object({
       .default('acsidentities'),
   ),
   TOKEN_POLICY: tokenPolicy,
+  CORS_ALLOWED_ORIGINS: originList,
+  // Per signed-in principal: generous for page reloads, far below what ACS would throttle.
+  RATE_LIMIT_PER_MINUTE: integerSetting(30, 0, 100_000),
+  RATE_LIMIT_BURST: integerSetting(60, 1, 100_000),
+  // Per function key: one key usually serves a whole backend.
+  RATE_LIMIT_KEY_PER_MINUTE: integerSetting(1200, 0, 1_000_000),
+  RATE_LIMIT_KEY_BURST: integerSetting(300, 1, 1_000_000),
 });
 
 /** Parses the environment once, at start-up; throws a `ConfigError` naming each bad setting. */
@@ -308,6 +348,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (problems.length > 0 || !acs) throw new ConfigError(problems);
   return {
     authMode: s.AUTH_MODE,
+    corsAllowedOrigins: s.CORS_ALLOWED_ORIGINS,
+    rateLimits: {
+      principal: { perMinute: s.RATE_LIMIT_PER_MINUTE, burst: s.RATE_LIMIT_BURST },
+      key: { perMinute: s.RATE_LIMIT_KEY_PER_MINUTE, burst: s.RATE_LIMIT_KEY_BURST },
+    },
     identityMap: s.AUTH_MODE === 'easyauth' ? identityMap : undefined,
     rolePolicy,
     acs,

@@ -7,5 +7,6 @@ import './functions/token';
 import './functions/revoke';
 import './functions/user';
 import './functions/health';
+import './functions/preflight';
 
 services();

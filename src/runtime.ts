@@ -1,5 +1,6 @@
 import { loadConfig, type Config } from './config';
 import { CallerIdentities } from './domain/callerIdentities';
+import { CallerLimits } from './domain/callerLimits';
 import type { IdentityService } from './domain/identityService';
 import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
@@ -14,6 +15,7 @@ export interface Services {
   /** One ACS identity per signed-in principal (easyauth mode only). */
   callers: CallerIdentities | undefined;
   reachability: AcsReachability;
+  limits: CallerLimits;
 }
 
 export function buildServices(config: Config): Services {
@@ -36,6 +38,7 @@ export function buildServices(config: Config): Services {
         })
       : undefined,
     reachability: new AcsReachability(config.acs.endpoint),
+    limits: new CallerLimits(config.rateLimits),
   };
 }
 

@@ -46,6 +46,16 @@ export function toRecord(
     ? (level as LogLevel)
     : 'information';
   const [first, ...rest] = args;
+  // The app logs one JSON object per record; keep it structured instead of quoting it.
+  if (typeof first === 'string' && rest.length === 0 && first.startsWith('{')) {
+    try {
+      const fields = JSON.parse(first) as Record<string, unknown>;
+      const message = typeof fields.event === 'string' ? fields.event : 'log';
+      return { level: normalized, message, fields };
+    } catch {
+      // not JSON after all: fall through
+    }
+  }
   const last = rest[rest.length - 1];
   if (typeof first === 'string' && rest.length === 1 && typeof last === 'object' && last !== null) {
     return { level: normalized, message: first, fields: last as Record<string, unknown> };

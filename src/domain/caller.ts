@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
  * in easyauth mode it is the principal App Service signed in.
  */
 export type Caller =
-  { kind: 'keyHolder' } | { kind: 'principal'; provider: string; id: string; roles: string[] };
+  | { kind: 'keyHolder'; keyId: string }
+  | { kind: 'principal'; provider: string; id: string; roles: string[] };
 
 export type Principal = Extract<Caller, { kind: 'principal' }>;
 
@@ -17,4 +18,9 @@ export function principalKey(principal: Pick<Principal, 'provider' | 'id'>): str
   return createHash('sha256')
     .update(`${principal.provider.toLowerCase()}\n${principal.id}`)
     .digest('hex');
+}
+
+/** Identifies a function key without keeping it: rate limits count per key. */
+export function keyId(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }

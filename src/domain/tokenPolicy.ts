@@ -54,7 +54,7 @@ export class TokenPolicy {
 
   grant(
     request: Pick<TokenRequest, 'scopes' | 'expiresInMinutes'>,
-    caller: Caller = { kind: 'keyHolder' },
+    caller: Caller = { kind: 'keyHolder', keyId: '' },
   ): TokenGrant {
     const limits = this.limitsFor(caller);
     if (limits.allowed.length === 0) {

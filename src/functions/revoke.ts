@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { IdentityTargetSchema } from '../contracts/token';
 import { revokeTokens } from '../domain/userLifecycle';
-import { callerFrom, protectedAuthLevel } from '../http/caller';
+import { admitCaller, protectedAuthLevel } from '../http/caller';
 import { ALL_METHODS, endpoint } from '../http/endpoint';
 import { readIdentityTarget } from '../http/requestInput';
 import { noContent } from '../http/respond';
@@ -9,9 +9,9 @@ import { validate } from '../http/validate';
 import { services } from '../runtime';
 
 /** `POST /api/token/revoke`: revokes every token of the caller's identity (204). */
-export const revokeHandler = endpoint(['POST'], async (request) => {
-  const { config, ...deps } = services();
-  const caller = callerFrom(request, config.authMode);
+export const revokeHandler = endpoint(['POST'], async (request, _context, facts) => {
+  const deps = services();
+  const caller = admitCaller(request, deps, facts);
   const { communicationUserId } = validate(IdentityTargetSchema, await readIdentityTarget(request));
   await revokeTokens(deps, caller, communicationUserId);
   return noContent();

@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { TokenRequestSchema } from '../contracts/token';
 import { issueToken } from '../domain/issueToken';
-import { callerFrom, protectedAuthLevel } from '../http/caller';
+import { admitCaller, protectedAuthLevel } from '../http/caller';
 import { ALL_METHODS, endpoint } from '../http/endpoint';
 import { readTokenInput } from '../http/requestInput';
 import { json } from '../http/respond';
@@ -9,14 +9,15 @@ import { validate } from '../http/validate';
 import { services } from '../runtime';
 
 /** `POST /api/token` (and its address-bar twin `GET /api/token?scopes=…`). */
-export const tokenHandler = endpoint(['GET', 'POST'], async (request) => {
-  const { config, policy, ...deps } = services();
-  const caller = callerFrom(request, config.authMode);
+export const tokenHandler = endpoint(['GET', 'POST'], async (request, _context, facts) => {
+  const { policy, ...deps } = services();
+  const caller = admitCaller(request, deps, facts);
   const { communicationUserId, ...asked } = validate(
     TokenRequestSchema,
     await readTokenInput(request),
   );
   const grant = policy.grant(asked, caller);
+  facts.scopes = grant.scopes;
   return json(200, await issueToken(deps, caller, grant, communicationUserId));
 });
 

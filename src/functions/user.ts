@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { IdentityTargetSchema } from '../contracts/token';
 import { deleteUser, findUser } from '../domain/userLifecycle';
-import { callerFrom, protectedAuthLevel } from '../http/caller';
+import { admitCaller, protectedAuthLevel } from '../http/caller';
 import { ALL_METHODS, endpoint } from '../http/endpoint';
 import { readIdentityTarget } from '../http/requestInput';
 import { json, noContent } from '../http/respond';
@@ -9,9 +9,9 @@ import { validate } from '../http/validate';
 import { services } from '../runtime';
 
 /** `GET /api/user` → the caller's identity; `DELETE /api/user` → delete it (idempotent). */
-export const userHandler = endpoint(['GET', 'DELETE'], async (request) => {
-  const { config, ...deps } = services();
-  const caller = callerFrom(request, config.authMode);
+export const userHandler = endpoint(['GET', 'DELETE'], async (request, _context, facts) => {
+  const deps = services();
+  const caller = admitCaller(request, deps, facts);
   if (request.method === 'GET') return json(200, await findUser(deps, caller));
   const { communicationUserId } = validate(IdentityTargetSchema, await readIdentityTarget(request));
   await deleteUser(deps, caller, communicationUserId);

@@ -1,7 +1,9 @@
 import type { HttpRequest, HttpRequestUser } from '@azure/functions';
 import type { AuthMode } from '../config';
 import { SettingsSchema } from '../config';
-import type { Caller } from '../domain/caller';
+import { keyId, type Caller } from '../domain/caller';
+import type { CallerLimits } from '../domain/callerLimits';
+import type { RequestFacts } from '../infra/requestFacts';
 import { AppError } from '../domain/errors';
 
 interface AppServiceClaims {
@@ -24,7 +26,10 @@ function rolesOf(data: Record<string, unknown>): string[] {
  * easyauth mode unless the platform reports Easy Auth on, and the platform strips client copies.
  */
 export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
-  if (authMode === 'key') return { kind: 'keyHolder' };
+  if (authMode === 'key') {
+    const key = request.headers.get('x-functions-key') ?? request.query.get('code') ?? '';
+    return { kind: 'keyHolder', keyId: keyId(key) };
+  }
   let user: HttpRequestUser | null;
   try {
     user = request.user;
@@ -54,4 +59,19 @@ export function protectedAuthLevel(env: NodeJS.ProcessEnv = process.env): 'funct
   // An invalid AUTH_MODE falls back to the stricter level; start-up then fails on it anyway.
   const mode = SettingsSchema.shape.AUTH_MODE.safeParse(env.AUTH_MODE);
   return mode.success && mode.data === 'easyauth' ? 'anonymous' : 'function';
+}
+
+/**
+ * The caller of a protected route, admitted against its rate limit before anything else runs:
+ * a limited caller costs no validation work and no ACS call.
+ */
+export function admitCaller(
+  request: HttpRequest,
+  deps: { config: { authMode: AuthMode }; limits: CallerLimits },
+  facts: RequestFacts,
+): Caller {
+  const caller = callerFrom(request, deps.config.authMode);
+  facts.callerKind = caller.kind;
+  deps.limits.admit(caller);
+  return caller;
 }

@@ -6,45 +6,62 @@ import type {
   InvocationContext,
 } from '@azure/functions';
 import { AppError } from '../domain/errors';
+import { withRequestFacts, type RequestFacts } from '../infra/requestFacts';
+import { services } from '../runtime';
+import { corsHeaders } from './cors';
+import { correlationId, logEvent } from './log';
 import { toProblemResponse } from './problem';
 
-/** Registered for every method so that a wrong one gets a 405 problem instead of a bare 404. */
-export const ALL_METHODS: HttpMethod[] = [
-  'GET',
-  'POST',
-  'PUT',
-  'PATCH',
-  'DELETE',
-  'HEAD',
-  'OPTIONS',
-];
+/**
+ * Registered for every method but OPTIONS (the preflight function's), so that a wrong one gets a
+ * 405 problem instead of a bare 404.
+ */
+export const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
 
-type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+type Handler = (
+  request: HttpRequest,
+  context: InvocationContext,
+  facts: RequestFacts,
+) => Promise<HttpResponseInit>;
 
 /**
- * Wraps a function's handler with what every endpoint shares: the method check, the single
- * error-to-problem mapping and one log record per request (never the body or headers).
+ * Wraps a function's handler with what every endpoint shares: the method check, CORS, the single
+ * error-to-problem mapping and one structured log record per request (never a body or header).
  */
 export function endpoint(methods: readonly HttpMethod[], handler: Handler): HttpHandler {
   return async (request, context) => {
     const started = performance.now();
     const path = new URL(request.url).pathname;
+    const facts: RequestFacts = { acsCalls: 0, acsMs: 0, acsRetries: 0 };
     let response: HttpResponseInit;
+    let outcome = 'ok';
     try {
       if (!(methods as readonly string[]).includes(request.method)) {
         throw new AppError('method_not_allowed', `Use ${methods.join(' or ')} here.`, {
           allow: methods,
         });
       }
-      response = await handler(request, context);
+      response = await withRequestFacts(facts, () => handler(request, context, facts));
     } catch (err) {
+      outcome = err instanceof AppError ? err.code : 'internal_error';
       response = toProblemResponse(err, context, path);
     }
-    context.info('request', {
+    const { corsAllowedOrigins } = services().config;
+    response.headers = {
+      ...(response.headers as Record<string, string>),
+      ...corsHeaders(request.headers.get('origin'), corsAllowedOrigins),
+    };
+    const status = response.status ?? 200;
+    logEvent(context, status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info', 'request', {
       operation: context.functionName,
       method: request.method,
-      status: response.status ?? 200,
+      status,
+      outcome,
       durationMs: Math.round(performance.now() - started),
+      correlationId: correlationId(context, request.headers.get('traceparent')),
+      invocationId: context.invocationId,
+      ...facts,
+      acsMs: Math.round(facts.acsMs),
     });
     return response;
   };

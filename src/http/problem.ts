@@ -2,6 +2,7 @@ import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import { AppError, type ErrorCode } from '../domain/errors';
 import { describeUpstreamFailure } from '../infra/acsErrors';
 import { SECURITY_HEADERS } from './headers';
+import { logEvent } from './log';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -35,11 +36,13 @@ export function toProblemResponse(
   const problem =
     appError ?? new AppError('internal_error', 'The service hit an unexpected error.');
   if (!appError) {
-    context.error('unhandled error', { errorName: err instanceof Error ? err.name : typeof err });
+    logEvent(context, 'error', 'unhandled_error', {
+      errorName: err instanceof Error ? err.name : typeof err,
+    });
   } else if (problem.status >= 500 || problem.code === 'upstream_throttled') {
-    context.warn('upstream failure', {
+    logEvent(context, 'warn', 'dependency_failure', {
       code: problem.code,
-      upstream: describeUpstreamFailure(problem.cause),
+      cause: describeUpstreamFailure(problem.cause),
     });
   }
   const body: ProblemBody = {

@@ -4,11 +4,13 @@ import { isLoopback } from '../config';
 import type { AcsScope } from '../contracts/token';
 import type { AccessToken, IdentityService, IssuedIdentity } from '../domain/identityService';
 import { fromAcsError } from './acsErrors';
+import { refusedBeforeProcessing, retryDelayMs, RetryBudget, type Repeatability } from './acsRetry';
+import { recordAcsCall, recordUnknownCreate } from './requestFacts';
 
 /**
- * Builds the ACS client the way production needs it. Retries are off: a retried
- * `createUserAndToken` whose first attempt reached ACS would leave an orphaned identity, and the
- * SDK's throttling retry would hold the caller for the whole `Retry-After`.
+ * Builds the ACS client. The SDK's own retries are off: it would repeat a `createUserAndToken`
+ * whose first attempt reached ACS (an orphaned identity) and hold the caller for a whole
+ * `Retry-After`. The gateway below retries only what is safe.
  */
 export async function createIdentityClient(
   acs: AcsConnection,
@@ -27,9 +29,12 @@ export async function createIdentityClient(
   return new CommunicationIdentityClient(acs.endpoint.href, new DefaultAzureCredential(), options);
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * `IdentityService` over the real ACS client: one client per process, created on first use,
- * a deadline on every call and every failure translated by `fromAcsError`.
+ * one deadline per call (retries included), safe retries within a budget, and every failure
+ * translated by `fromAcsError`.
  */
 export class AcsIdentityGateway implements IdentityService {
   private client: Promise<CommunicationIdentityClient> | undefined;
@@ -37,10 +42,11 @@ export class AcsIdentityGateway implements IdentityService {
   constructor(
     private readonly connect: () => Promise<CommunicationIdentityClient>,
     private readonly timeoutMs: number,
+    private readonly budget = new RetryBudget(),
   ) {}
 
   async createUserAndToken(scopes: AcsScope[], expiresInMinutes: number): Promise<IssuedIdentity> {
-    const result = await this.call((client, abortSignal) =>
+    const result = await this.call('create', (client, abortSignal) =>
       client.createUserAndToken(scopes, { tokenExpiresInMinutes: expiresInMinutes, abortSignal }),
     );
     return {
@@ -50,7 +56,7 @@ export class AcsIdentityGateway implements IdentityService {
   }
 
   async getToken(id: string, scopes: AcsScope[], expiresInMinutes: number): Promise<AccessToken> {
-    const result = await this.call((client, abortSignal) =>
+    const result = await this.call('idempotent', (client, abortSignal) =>
       client.getToken({ communicationUserId: id }, scopes, {
         tokenExpiresInMinutes: expiresInMinutes,
         abortSignal,
@@ -60,29 +66,47 @@ export class AcsIdentityGateway implements IdentityService {
   }
 
   async revokeTokens(id: string): Promise<void> {
-    await this.call((client, abortSignal) =>
+    await this.call('idempotent', (client, abortSignal) =>
       client.revokeTokens({ communicationUserId: id }, { abortSignal }),
     );
   }
 
   async deleteUser(id: string): Promise<void> {
-    await this.call((client, abortSignal) =>
+    await this.call('idempotent', (client, abortSignal) =>
       client.deleteUser({ communicationUserId: id }, { abortSignal }),
     );
   }
 
   private async call<T>(
+    repeatability: Repeatability,
     operation: (client: CommunicationIdentityClient, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs;
     const signal = AbortSignal.timeout(this.timeoutMs);
-    try {
-      this.client ??= this.connect().catch((err: unknown) => {
-        this.client = undefined; // let the next request try again
-        throw err;
-      });
-      return await operation(await this.client, signal);
-    } catch (err) {
-      throw fromAcsError(err, signal.aborted);
+    this.budget.recordCall();
+    for (let attempt = 0; ; attempt++) {
+      const started = performance.now();
+      try {
+        this.client ??= this.connect().catch((err: unknown) => {
+          this.client = undefined; // let the next request try again
+          throw err;
+        });
+        const result = await operation(await this.client, signal);
+        recordAcsCall(performance.now() - started, attempt > 0);
+        return result;
+      } catch (err) {
+        recordAcsCall(performance.now() - started, attempt > 0);
+        const delay = signal.aborted
+          ? undefined
+          : retryDelayMs(repeatability, err, attempt, deadline - Date.now());
+        if (delay !== undefined && this.budget.tryRetry()) {
+          await sleep(delay);
+          continue;
+        }
+        // ACS may have created an identity we will never hear of: say so, for reconciliation.
+        if (repeatability === 'create' && !refusedBeforeProcessing(err)) recordUnknownCreate();
+        throw fromAcsError(err, signal.aborted);
+      }
     }
   }
 }

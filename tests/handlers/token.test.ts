@@ -98,17 +98,24 @@ describe('tokenHandler (in process)', () => {
     logged.length = 0;
     const answer = await invoke(tokenHandler, { method: 'GET', url: 'http://localhost/api/token' });
     const token = (answer.body as { token: string }).token;
-    expect(logged).toEqual([
-      [
-        'request',
-        {
-          operation: 'token',
-          method: 'GET',
-          status: 200,
-          durationMs: expect.any(Number) as number,
-        },
-      ],
-    ]);
+    expect(logged).toHaveLength(1);
+    const [line] = logged[0] ?? [];
+    expect(typeof line).toBe('string');
+    expect(JSON.parse(line as string)).toEqual({
+      event: 'request',
+      operation: 'token',
+      method: 'GET',
+      status: 200,
+      outcome: 'ok',
+      durationMs: expect.any(Number) as number,
+      correlationId: 'test-invocation',
+      invocationId: 'test-invocation',
+      callerKind: 'keyHolder',
+      scopes: ['voip'],
+      acsCalls: 1,
+      acsMs: expect.any(Number) as number,
+      acsRetries: 0,
+    });
     expect(JSON.stringify(logged)).not.toContain(token);
   });
 });

@@ -201,7 +201,7 @@ describe('logs', () => {
     // The start-up banner prints the dev key on purpose (its curl line); service logs follow it.
     const output = host.output();
     const logs = output.slice(output.indexOf('Local host ready at'));
-    expect(logs).toContain('"message":"request"');
+    expect(logs).toContain('"event":"request"');
     for (const secret of [token, emulator.accessKey, host.key]) {
       expect(logs).not.toContain(secret);
     }

@@ -18,6 +18,11 @@ describe('loadConfig', () => {
     const config = loadConfig({ ACS_CONNECTION_STRING: CS });
     expect(config).toEqual({
       authMode: 'key',
+      corsAllowedOrigins: [],
+      rateLimits: {
+        principal: { perMinute: 30, burst: 60 },
+        key: { perMinute: 1200, burst: 300 },
+      },
       identityMap: undefined,
       rolePolicy: undefined,
       acs: {

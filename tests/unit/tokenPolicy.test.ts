@@ -111,7 +111,7 @@ describe('TokenPolicy with roles', () => {
   });
 
   it('applies the service-wide rules to key holders', () => {
-    expect(roles.grant({}, { kind: 'keyHolder' })).toEqual({
+    expect(roles.grant({}, { kind: 'keyHolder', keyId: 'k' })).toEqual({
       scopes: ['voip'],
       expiresInMinutes: 120,
     });
