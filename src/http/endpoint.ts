@@ -52,7 +52,7 @@ export function endpoint(methods: readonly HttpMethod[], handler: Handler): Http
       ...corsHeaders(request.headers.get('origin'), corsAllowedOrigins),
     };
     const status = response.status ?? 200;
-    logEvent(context, status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info', 'request', {
+    logEvent(context, status >= 500 ? 'error' : 'info', 'request', {
       operation: context.functionName,
       method: request.method,
       status,

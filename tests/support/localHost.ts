@@ -1,63 +1,64 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { spawnHost, type HostProcess } from '../../dev/host/spawnHost';
 
-export interface LocalHostProcess {
-  url: string;
+export interface LocalHostProcess extends HostProcess {
   key: string;
-  /** Everything the process printed so far (stdout and stderr). */
-  output(): string;
-  stop(): Promise<void>;
+  /** Secrets this host's logs must never contain, beyond the ones it knows itself. */
+  secrets: Set<string>;
 }
 
-const START_SCRIPT = path.resolve(__dirname, '..', '..', 'dist', 'dev', 'start.js');
 export const TEST_FUNCTION_KEY = 'test-function-key-0123456789';
 
 /**
- * Runs the built local host (`node dist/dev/start.js`, as `npm start` does) on a free port with a
- * clean environment: only what the test passes, so a developer's settings cannot leak in.
+ * The built local host on a free port with only the settings a test gives it; stopping it
+ * audits its logs for leaked secrets.
  */
 export async function startLocalHost(env: Record<string, string>): Promise<LocalHostProcess> {
-  const child = spawn(process.execPath, [START_SCRIPT], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
-      FUNCTIONS_DEV_KEY: TEST_FUNCTION_KEY,
-      FUNCTIONS_LOCAL_SETTINGS: '',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 20_000);
-    const onData = () => {
-      const m = /Local host ready at (\S+)/.exec(output);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`host exited with ${code}:\n${output}`));
-    });
-  });
-
+  const key = env.FUNCTIONS_DEV_KEY ?? TEST_FUNCTION_KEY;
+  const host = await spawnHost({ FUNCTIONS_DEV_KEY: key, ...env });
+  const secrets = new Set<string>([key, ...secretsIn(env)]);
   return {
-    url,
-    key: env.FUNCTIONS_DEV_KEY ?? TEST_FUNCTION_KEY,
-    output: () => output,
+    ...host,
+    key,
+    secrets,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
+      await host.stop();
+      auditLogs(host.output(), secrets);
     },
   };
 }
+
+/** Access keys and account keys inside the connection strings a host was given. */
+function secretsIn(env: Record<string, string>): string[] {
+  return Object.values(env).flatMap((value) =>
+    [...value.matchAll(/(?:accesskey|accountkey)=([^;]+)/gi)]
+      .map((m) => m[1] ?? '')
+      .filter(Boolean),
+  );
+}
+
+/**
+ * Every integration suite that starts a host ends here: the service's own log lines (everything
+ * after the start-up banner, which prints the dev key on purpose) must hold no token, key,
+ * session cookie or principal header. The error names what leaked, never the secret itself.
+ */
+export function auditLogs(output: string, secrets: Iterable<string>): void {
+  const logs = output.slice(output.indexOf('Local host ready at'));
+  const leaks: string[] = [];
+  if (/eyJ[\w-]+\.[\w-]+\.[\w-]+/.test(logs)) leaks.push('a JWT');
+  if (/AppServiceAuthSession=(?!\[redacted\])[^;\s"]+/.test(logs)) leaks.push('a session cookie');
+  if (/x-ms-client-principal[\w-]*"?\s*[:=]\s*"?(?!\[redacted)/i.test(logs))
+    leaks.push('a principal header');
+  let index = 0;
+  for (const secret of secrets) {
+    index += 1;
+    if (secret.length >= 8 && logs.includes(secret)) leaks.push(`secret #${index}`);
+  }
+  if (leaks.length > 0) throw new Error(`host logs leaked ${leaks.join(', ')}`);
+}
+
+const START_SCRIPT = path.resolve(__dirname, '..', '..', 'dist', 'dev', 'start.js');
 
 /** Runs the host expecting it to refuse to start; resolves with its exit code and output. */
 export function runHostExpectingFailure(
