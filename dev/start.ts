@@ -78,7 +78,10 @@ async function main(): Promise<void> {
 
   let routes;
   try {
-    routes = buildRoutes(loadApp(projectRoot), readRoutePrefix(projectRoot));
+    routes = buildRoutes(
+      loadApp(projectRoot, env.LOCAL_HOST_ENTRIES),
+      readRoutePrefix(projectRoot),
+    );
   } catch (err) {
     await stopServices();
     throw err;

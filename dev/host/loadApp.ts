@@ -22,13 +22,20 @@ export function resolveEntryFiles(projectRoot: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
-/** Loads the app once and returns what it registered. */
-export function loadApp(projectRoot: string): Registration[] {
+/**
+ * Loads the app once and returns what it registered. `entries` (comma-separated paths from the
+ * project root) replaces package.json's `main`: the benchmark uses it to load the unbundled
+ * build, or to add its baseline function beside the app.
+ */
+export function loadApp(projectRoot: string, entries?: string): Registration[] {
   const registrations: Registration[] = [];
   installFunctionsCore(createFunctionsCore(registrations));
+  const files = entries
+    ? entries.split(',').map((entry) => path.resolve(projectRoot, entry.trim()))
+    : resolveEntryFiles(projectRoot);
   // The real host require()s the entry point too; registrations happen as a side effect.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  for (const file of resolveEntryFiles(projectRoot)) require(file);
+  for (const file of files) require(file);
   if (registrations.length === 0) throw new Error('the app registered no functions');
   return registrations;
 }
