@@ -3,6 +3,7 @@
  * resource is configured, loads the built app through its own registrations and serves it on
  * http://localhost:7071 (or PORT).
  */
+import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startAzurite, type RunningAzurite } from './azurite';
@@ -13,10 +14,13 @@ import { applyLocalSettings } from './host/localSettings';
 import { jsonLineSink } from './host/logger';
 import { loadApp } from './host/loadApp';
 import { buildRoutes, readRoutePrefix } from './host/routes';
-import { createLocalHost } from './host/server';
+import { createLocalHost, type PlatformLayer } from './host/server';
+import { staticFiles } from './host/staticFiles';
 import { listenOnLoopback } from './host/listen';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
+/** Built by `npm run build:demo`; served only when it exists. */
+const demoFolder = path.join(projectRoot, 'examples', 'browser', 'dist');
 
 function portFrom(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -86,12 +90,13 @@ async function main(): Promise<void> {
     await stopServices();
     throw err;
   }
-  const host = createLocalHost({
-    routes,
-    keys,
-    log: jsonLineSink(env.LOG_LEVEL),
-    platform: easyAuthStandIn({ enabled: easyAuth, secret: keys.sessionSecret }),
-  });
+  const demo = existsSync(demoFolder);
+  const platform: PlatformLayer[] = [
+    // First, as on App Service: it strips forged principal headers before anything else runs.
+    easyAuthStandIn({ enabled: easyAuth, secret: keys.sessionSecret }),
+    ...(demo ? [staticFiles({ root: demoFolder })] : []),
+  ];
+  const host = createLocalHost({ routes, keys, log: jsonLineSink(env.LOG_LEVEL), platform });
   const servers = await listenOnLoopback(host, port);
   const actualPort = (servers[0]?.address() as AddressInfo).port;
   const base = `http://localhost:${actualPort}`;
@@ -113,6 +118,7 @@ async function main(): Promise<void> {
       easyAuth
         ? `  Auth: easyauth (sign in at ${base}/.auth/login/dev?user=alice&roles=member)`
         : `  Auth: function key from ${keySource}`,
+      demo ? `  Demo: ${base}/  (browser demo from examples/browser)` : '',
       '',
       'Try:',
       easyAuth

@@ -5,19 +5,23 @@ import { keyAllows, type HostKeys } from './keys';
 import { toRecord, type LogSink } from './logger';
 import type { Route } from './routes';
 
-/** Something the platform does in front of the app (Easy Auth, for instance). */
+/** Something the platform does in front of the app (Easy Auth, static files, for instance). */
 export interface PlatformLayer {
   /** Answers platform-owned paths itself (returns true), or lets the request through. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> | boolean;
   /** Adjusts the headers the app will see. */
-  headersFor(req: IncomingMessage, headers: Record<string, string>): void;
+  headersFor?(req: IncomingMessage, headers: Record<string, string>): void;
 }
 
 export interface LocalHostOptions {
   routes: Route[];
   keys: HostKeys;
   log: LogSink;
-  platform?: PlatformLayer;
+  /**
+   * Layers in front of the app, in order: the first one that answers a request ends it, and
+   * each may adjust the headers the app sees. Easy Auth goes first, as on App Service.
+   */
+  platform?: PlatformLayer[];
   /** The host refuses bodies over this before the app sees them (Azure's own limit is 100 MB). */
   maxBodyBytes?: number;
 }
@@ -73,7 +77,7 @@ function bare(res: ServerResponse, status: number): void {
  * own `HttpRequest` and `InvocationContext`.
  */
 export function createLocalHost(options: LocalHostOptions): http.Server {
-  const { routes, keys, log, platform } = options;
+  const { routes, keys, log, platform = [] } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -83,7 +87,9 @@ export function createLocalHost(options: LocalHostOptions): http.Server {
     } catch {
       return bare(res, 400);
     }
-    if (platform && (await platform.handle(req, res, url))) return;
+    for (const layer of platform) {
+      if (await layer.handle(req, res, url)) return;
+    }
     const method = (req.method ?? 'GET').toUpperCase();
     let params: Record<string, string> | undefined;
     const route = routes.find((r) => r.methods.has(method) && (params = r.match(url.pathname)));
@@ -99,7 +105,7 @@ export function createLocalHost(options: LocalHostOptions): http.Server {
       return bare(res, err instanceof BodyTooLarge ? 413 : 400);
     }
     const headers = requestHeaders(req);
-    platform?.headersFor(req, headers);
+    for (const layer of platform) layer.headersFor?.(req, headers);
     const functionName = route.registration.name;
     const invocationId = randomUUID();
     const request = new HttpRequest({

@@ -1,0 +1,212 @@
+import {
+  AzureCommunicationTokenCredential,
+  type CommunicationTokenRefreshOptions,
+} from '@azure/communication-common';
+import { currentSession, type Session } from './auth';
+import { grantedScopes } from './jwt';
+import {
+  inPlainWords,
+  requestTokenPolitely,
+  TokenServiceError,
+  waitingInPlainWords,
+  type TokenRequest,
+  type TokenResponse,
+} from './tokenService';
+
+type AbortSignalLike = Parameters<CommunicationTokenRefreshOptions['tokenRefresher']>[0];
+
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`#${id} is missing from index.html`);
+  return found as T;
+}
+
+const ui = {
+  sessionStatus: element('session-status'),
+  signIn: element<HTMLFormElement>('sign-in'),
+  signOutRow: element('sign-out-row'),
+  keyEntry: element('key-entry'),
+  functionKey: element<HTMLInputElement>('function-key'),
+  getToken: element<HTMLButtonElement>('get-token'),
+  askCredential: element<HTMLButtonElement>('ask-credential'),
+  problem: element('problem'),
+  details: element('token-details'),
+  identity: element('identity'),
+  scopes: element('granted-scopes'),
+  expiresOn: element('expires-on'),
+  countdown: element('countdown'),
+  credentialAnswer: element('credential-answer'),
+  log: element<HTMLOListElement>('refresh-log'),
+};
+
+let session: Session = { mode: 'easyauth', user: undefined };
+let credential: AzureCommunicationTokenCredential | undefined;
+let expiresAt: number | undefined;
+
+const clockTime = (ms: number) => new Date(ms).toLocaleTimeString();
+
+function showSession(): void {
+  ui.signIn.hidden = session.mode !== 'easyauth' || session.user !== undefined;
+  ui.signOutRow.hidden = session.mode !== 'easyauth' || session.user === undefined;
+  ui.keyEntry.hidden = session.mode !== 'key';
+  ui.sessionStatus.dataset.state = session.mode === 'key' ? 'key' : session.user ? 'in' : 'out';
+  ui.sessionStatus.textContent =
+    session.mode === 'key'
+      ? 'Key mode: the service is not behind Easy Auth.'
+      : session.user
+        ? `Signed in as ${session.user}${session.roles.length ? ` (roles: ${session.roles.join(', ')})` : ' (no roles)'}`
+        : 'Not signed in.';
+}
+
+function showProblem(message: string | undefined): void {
+  ui.problem.hidden = message === undefined;
+  ui.problem.textContent = message ?? '';
+}
+
+function addLogEntry(kind: 'refresh' | 'error' | 'waiting', message: string): void {
+  const entry = document.createElement('li');
+  entry.dataset.kind = kind;
+  entry.textContent = `${clockTime(Date.now())} — ${message}`;
+  ui.log.append(entry);
+}
+
+function formatRemaining(ms: number): string {
+  if (ms <= 0) return 'expired';
+  const total = Math.floor(ms / 1000);
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  return hours > 0
+    ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}`
+    : `${minutes}:${seconds}`;
+}
+
+function tick(): void {
+  if (expiresAt !== undefined) ui.countdown.textContent = formatRemaining(expiresAt - Date.now());
+}
+
+/** Shows what the page knows about a token; never the token itself. */
+function showToken(issued: TokenResponse): void {
+  ui.details.hidden = false;
+  ui.identity.textContent = issued.user.communicationUserId;
+  ui.scopes.textContent = grantedScopes(issued.token).join(', ');
+  ui.expiresOn.textContent = issued.expiresOn;
+  expiresAt = Date.parse(issued.expiresOn);
+  tick();
+}
+
+async function refreshSession(): Promise<void> {
+  try {
+    session = await currentSession();
+    showSession();
+  } catch {
+    ui.sessionStatus.dataset.state = 'unknown';
+    ui.sessionStatus.textContent = 'Could not ask /.auth/me whether you are signed in.';
+  }
+}
+
+/** A 401 in Easy Auth mode means the session ended (elsewhere, or it expired): say so. */
+function recheckSessionAfter(err: unknown): void {
+  if (err instanceof TokenServiceError && err.status === 401 && session.mode === 'easyauth') {
+    void refreshSession();
+  }
+}
+
+function chosenScopes(): string[] {
+  return [...document.querySelectorAll<HTMLInputElement>('input[name="scope"]:checked')].map(
+    (box) => box.value,
+  );
+}
+
+function toAbortSignal(like: AbortSignalLike): AbortSignal | undefined {
+  if (!like) return undefined;
+  const controller = new AbortController();
+  if (like.aborted) controller.abort();
+  else like.addEventListener('abort', () => controller.abort(), { once: true });
+  return controller.signal;
+}
+
+function tokenRequest(scopes: string[], communicationUserId?: string): TokenRequest {
+  if (session.mode !== 'key') return { scopes };
+  // In key mode every new request would create a new ACS identity; a refresh renews the one we have.
+  return {
+    scopes,
+    functionKey: ui.functionKey.value.trim(),
+    ...(communicationUserId ? { communicationUserId } : {}),
+  };
+}
+
+/**
+ * What the SDK calls whenever it wants a new token, on its own timer or from `getToken()`. It must
+ * resolve with a token that has not expired yet, or throw.
+ */
+function refresherFor(scopes: string[], communicationUserId: string) {
+  return async (abortSignal?: AbortSignalLike): Promise<string> => {
+    const signal = toAbortSignal(abortSignal);
+    try {
+      const issued = await requestTokenPolitely(
+        { ...tokenRequest(scopes, communicationUserId), ...(signal ? { signal } : {}) },
+        (seconds) => addLogEntry('waiting', waitingInPlainWords(seconds)),
+      );
+      showToken(issued);
+      addLogEntry('refresh', `New token, expires ${clockTime(Date.parse(issued.expiresOn))}`);
+      return issued.token;
+    } catch (err) {
+      addLogEntry('error', inPlainWords(err, session.mode));
+      recheckSessionAfter(err);
+      throw err;
+    }
+  };
+}
+
+async function getToken(): Promise<void> {
+  showProblem(undefined);
+  const scopes = chosenScopes();
+  if (scopes.length === 0) return showProblem('Pick at least one scope.');
+  credential?.dispose();
+  credential = undefined;
+  ui.askCredential.disabled = true;
+  ui.getToken.disabled = true;
+  try {
+    const issued = await requestTokenPolitely(tokenRequest(scopes), (seconds) =>
+      showProblem(waitingInPlainWords(seconds)),
+    );
+    showProblem(undefined);
+    showToken(issued);
+    credential = new AzureCommunicationTokenCredential({
+      token: issued.token,
+      tokenRefresher: refresherFor(scopes, issued.user.communicationUserId),
+      refreshProactively: true,
+    });
+    ui.askCredential.disabled = false;
+    await askCredential();
+  } catch (err) {
+    showProblem(inPlainWords(err, session.mode));
+    recheckSessionAfter(err);
+  } finally {
+    ui.getToken.disabled = false;
+  }
+}
+
+/** What an ACS chat or calling client does before each call: ask the credential for a token. */
+async function askCredential(): Promise<void> {
+  if (!credential) return;
+  try {
+    const { expiresOnTimestamp } = await credential.getToken();
+    ui.credentialAnswer.textContent = `a token that expires ${clockTime(expiresOnTimestamp)}`;
+  } catch (err) {
+    ui.credentialAnswer.textContent = 'no token';
+    showProblem(inPlainWords(err, session.mode));
+  }
+}
+
+// The SDK's proactive refresh runs on a timer that nobody awaits, so a failed refresh surfaces
+// as an unhandled rejection. The refresher has already shown it in the log.
+window.addEventListener('unhandledrejection', (event) => {
+  if (event.reason instanceof TokenServiceError) event.preventDefault();
+});
+
+ui.getToken.addEventListener('click', () => void getToken());
+ui.askCredential.addEventListener('click', () => void askCredential());
+setInterval(tick, 1000);
+void refreshSession();
