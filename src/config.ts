@@ -35,6 +35,8 @@ export interface Config {
   };
   /** Present in easyauth mode, where each principal keeps one ACS identity. */
   identityMap: TableConnection | undefined;
+  /** AES-256 key for the token cache; undefined turns the cache off. */
+  tokenCacheKey: Buffer | undefined;
   /** Role → rule; undefined means ALLOWED_SCOPES apply to every caller. */
   rolePolicy: Record<string, RoleRule> | undefined;
   acs: AcsConnection;
@@ -251,6 +253,20 @@ export const SettingsSchema = z.object({
   // Per function key: one key usually serves a whole backend.
   RATE_LIMIT_KEY_PER_MINUTE: integerSetting(1200, 0, 1_000_000),
   RATE_LIMIT_KEY_BURST: integerSetting(300, 1, 1_000_000),
+  TOKEN_CACHE_KEY: optionalSetting.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const key = /^[A-Za-z0-9+/]+={0,2}$/.test(value)
+      ? Buffer.from(value, 'base64')
+      : Buffer.alloc(0);
+    if (key.length !== 32) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be 32 random bytes, base64 (openssl rand -base64 32)',
+      });
+      return z.NEVER;
+    }
+    return key;
+  }),
 });
 
 /** Parses the environment once, at start-up; throws a `ConfigError` naming each bad setting. */
@@ -349,6 +365,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     authMode: s.AUTH_MODE,
     corsAllowedOrigins: s.CORS_ALLOWED_ORIGINS,
+    tokenCacheKey: s.TOKEN_CACHE_KEY,
     rateLimits: {
       principal: { perMinute: s.RATE_LIMIT_PER_MINUTE, burst: s.RATE_LIMIT_BURST },
       key: { perMinute: s.RATE_LIMIT_KEY_PER_MINUTE, burst: s.RATE_LIMIT_KEY_BURST },

@@ -9,4 +9,21 @@ import './functions/user';
 import './functions/health';
 import './functions/preflight';
 
-services();
+const { config } = services();
+
+// Stated once at start-up, so an operator can see what this instance will and will not do.
+// eslint-disable-next-line no-console
+console.info(
+  JSON.stringify({
+    event: 'startup',
+    authMode: config.authMode,
+    acsAuth: config.acs.kind,
+    tokenCache:
+      config.authMode !== 'easyauth'
+        ? 'off (key mode)'
+        : config.tokenCacheKey
+          ? 'on'
+          : 'off (TOKEN_CACHE_KEY not set)',
+    corsOrigins: config.corsAllowedOrigins === '*' ? '*' : config.corsAllowedOrigins.length,
+  }),
+);

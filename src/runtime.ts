@@ -5,6 +5,7 @@ import type { IdentityService } from './domain/identityService';
 import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
 import { AcsReachability } from './infra/acsReachability';
+import { AesTokenSealer } from './infra/aesTokenSealer';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** Everything the functions need, built once per process from validated config. */
@@ -35,6 +36,7 @@ export function buildServices(config: Config): Services {
           // A reservation must outlive the slowest ACS call its holder can make.
           leaseMs: config.acsTimeoutMs + 5_000,
           waitMs: config.acsTimeoutMs + 2_000,
+          cache: config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined,
         })
       : undefined,
     reachability: new AcsReachability(config.acs.endpoint),

@@ -2,6 +2,7 @@ import type { TokenResponse } from '../contracts/token';
 import { AppError } from './errors';
 import type { AccessToken, IdentityService } from './identityService';
 import type { IdentityMap, MappingRecord } from './identityMap';
+import { servesGrant, toCachedToken, type TokenSealer } from './tokenCache';
 import type { TokenGrant } from './tokenPolicy';
 
 export interface CallerIdentitiesOptions {
@@ -11,10 +12,10 @@ export interface CallerIdentitiesOptions {
   leaseMs: number;
   /** How long a request waits for another one to finish creating the identity. */
   waitMs: number;
+  /** Keeps each principal's last token, sealed, in its row; undefined turns the cache off. */
+  cache?: TokenSealer | undefined;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
-  /** Told about identities this service created and then had to delete again. */
-  onDiscarded?: (reason: string) => void;
 }
 
 const isNotFound = (err: unknown) => err instanceof AppError && err.code === 'identity_not_found';
@@ -54,12 +55,7 @@ export class CallerIdentities {
         owned = await this.o.map.reserve(key, this.now() + this.o.leaseMs);
       } else if (record.communicationUserId) {
         try {
-          const token = await this.o.identity.getToken(
-            record.communicationUserId,
-            grant.scopes,
-            grant.expiresInMinutes,
-          );
-          return toResponse(record.communicationUserId, token);
+          return await this.tokenFor(record, record.communicationUserId, grant);
         } catch (err) {
           if (!isNotFound(err)) throw err;
           // Deleted behind our back: take the row back as a reservation and start afresh.
@@ -126,6 +122,31 @@ export class CallerIdentities {
     }
   }
 
+  /**
+   * A returning principal: its cached token when that still serves the grant (no ACS call, no
+   * write), else a new one from ACS, remembered in the same row for next time.
+   */
+  private async tokenFor(
+    record: MappingRecord,
+    id: string,
+    grant: TokenGrant,
+  ): Promise<TokenResponse> {
+    const binding = bindingOf(record.principalKey, id, record.generation);
+    const cached = record.cache ? this.o.cache?.open(record.cache, binding) : undefined;
+    if (cached && servesGrant(cached, grant, this.now())) {
+      return toResponse(id, { token: cached.token, expiresOn: new Date(cached.expiresOn) });
+    }
+    const token = await this.o.identity.getToken(id, grant.scopes, grant.expiresInMinutes);
+    if (this.o.cache) {
+      const cache = this.o.cache.seal(toCachedToken(token, grant), binding);
+      // Best effort: losing this write (a concurrent change, a storage blip) only costs a miss.
+      await this.o.map
+        .replace(record, { communicationUserId: id, generation: record.generation, cache })
+        .catch(() => undefined);
+    }
+    return toResponse(id, token);
+  }
+
   private reservation(generation: number) {
     return { communicationUserId: undefined, leaseUntil: this.now() + this.o.leaseMs, generation };
   }
@@ -143,14 +164,23 @@ export class CallerIdentities {
       await this.o.map.remove(owned).catch(() => false);
       throw err;
     }
+    const id = issued.communicationUserId;
     const done = await this.o.map.replace(owned, {
-      communicationUserId: issued.communicationUserId,
+      communicationUserId: id,
       generation: owned.generation,
+      cache: this.o.cache?.seal(
+        toCachedToken(issued.accessToken, grant),
+        bindingOf(owned.principalKey, id, owned.generation),
+      ),
     });
     if (done) return toResponse(issued.communicationUserId, issued.accessToken);
     // Our lease ran out and another request took the row over: never leave our identity orphaned.
-    await this.o.identity.deleteUser(issued.communicationUserId).catch(() => undefined);
-    this.o.onDiscarded?.('lease lost while creating');
+    await this.o.identity.deleteUser(id).catch(() => undefined);
     return undefined;
   }
+}
+
+/** What a sealed cache entry is bound to: one principal, one identity, one revocation generation. */
+function bindingOf(principalKey: string, communicationUserId: string, generation: number): string {
+  return `${principalKey}|${communicationUserId}|${generation}`;
 }

@@ -9,12 +9,14 @@ export interface MappingRecord {
   leaseUntil?: number;
   /** Bumped whenever the identity's tokens are revoked or the identity is replaced. */
   generation: number;
+  /** The principal's last token, sealed by the token cache (see `TokenSealer`). */
+  cache?: string;
   etag: string;
 }
 
 export type MappingUpdate = Pick<
   MappingRecord,
-  'communicationUserId' | 'leaseUntil' | 'generation'
+  'communicationUserId' | 'leaseUntil' | 'generation' | 'cache'
 >;
 
 /**

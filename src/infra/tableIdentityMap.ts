@@ -10,6 +10,7 @@ interface MappingEntity {
   communicationUserId: string;
   leaseUntil: number;
   generation: number;
+  cache: string;
 }
 
 const statusOf = (err: unknown): number | undefined =>
@@ -154,6 +155,7 @@ function toEntity(principalKey: string, next: MappingUpdate): MappingEntity {
     communicationUserId: next.communicationUserId ?? '',
     leaseUntil: next.leaseUntil ?? 0,
     generation: next.generation,
+    cache: next.cache ?? '',
   };
 }
 
@@ -165,6 +167,7 @@ function toRecord(
     ...(entity.communicationUserId ? { communicationUserId: entity.communicationUserId } : {}),
     ...(entity.leaseUntil ? { leaseUntil: Number(entity.leaseUntil) } : {}),
     generation: Number(entity.generation ?? 0),
+    ...(entity.cache ? { cache: entity.cache } : {}),
     etag: entity.etag,
   };
 }

@@ -40,6 +40,7 @@ export class MemoryIdentityMap implements IdentityMap {
       ...(next.communicationUserId ? { communicationUserId: next.communicationUserId } : {}),
       ...(next.leaseUntil ? { leaseUntil: next.leaseUntil } : {}),
       generation: next.generation,
+      ...(next.cache ? { cache: next.cache } : {}),
       etag: `e${++this.version}`,
     };
     this.rows.set(key, record);
@@ -52,6 +53,7 @@ export class FakeIdentityService implements IdentityService {
   readonly live = new Set<string>();
   readonly calls: string[] = [];
   private next = 0;
+  private issued = 0;
   /** Runs before every call; a test can delay or throw here. */
   before: (operation: string) => Promise<void> = () => Promise.resolve();
 
@@ -91,7 +93,7 @@ export class FakeIdentityService implements IdentityService {
 
   private token(id: string, scopes: AcsScope[], minutes: number): AccessToken {
     return {
-      token: `token-for-${id}-${scopes.join('+')}`,
+      token: `token-${++this.issued}-for-${id}-${scopes.join('+')}`,
       expiresOn: new Date(Date.now() + minutes * 60_000),
     };
   }

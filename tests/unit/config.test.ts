@@ -19,6 +19,7 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       authMode: 'key',
       corsAllowedOrigins: [],
+      tokenCacheKey: undefined,
       rateLimits: {
         principal: { perMinute: 30, burst: 60 },
         key: { perMinute: 1200, burst: 300 },
