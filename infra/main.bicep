@@ -60,6 +60,29 @@ param maxTokenExpiryMinutes int = 1440
 @description('ACS_TIMEOUT_MS: deadline of one ACS call, then 504.')
 param acsTimeoutMs int = 10000
 
+@description('CORS_ALLOWED_ORIGINS: comma-separated browser origins allowed to call the API; empty for none.')
+param corsAllowedOrigins string = ''
+
+@minValue(0)
+@description('RATE_LIMIT_PER_MINUTE: token requests per signed-in principal per minute, per instance (0 = off).')
+param rateLimitPerMinute int = 30
+
+@minValue(1)
+@description('RATE_LIMIT_BURST: requests a principal may make at once.')
+param rateLimitBurst int = 60
+
+@minValue(0)
+@description('RATE_LIMIT_KEY_PER_MINUTE: requests per function key per minute, per instance (0 = off).')
+param rateLimitKeyPerMinute int = 1200
+
+@minValue(1)
+@description('RATE_LIMIT_KEY_BURST: requests a function key may make at once.')
+param rateLimitKeyBurst int = 300
+
+@secure()
+@description('TOKEN_CACHE_KEY: 32 random bytes, base64 (openssl rand -base64 32); empty turns the token cache off.')
+param tokenCacheKey string = ''
+
 @description('TOKEN_POLICY as an object, e.g. {"roles":{"guest":{"scopes":["voip.join"]}}}; empty for none. Needs Easy Auth.')
 param tokenPolicy object = {}
 
@@ -142,6 +165,13 @@ var appSettings = {
   ACS_TIMEOUT_MS: string(acsTimeoutMs)
   // An empty setting means "not set" to the app.
   TOKEN_POLICY: empty(tokenPolicy) ? '' : string(tokenPolicy)
+  CORS_ALLOWED_ORIGINS: corsAllowedOrigins
+  RATE_LIMIT_PER_MINUTE: string(rateLimitPerMinute)
+  RATE_LIMIT_BURST: string(rateLimitBurst)
+  RATE_LIMIT_KEY_PER_MINUTE: string(rateLimitKeyPerMinute)
+  RATE_LIMIT_KEY_BURST: string(rateLimitKeyBurst)
+  // A secure parameter: kept out of deployment history. Empty means the cache is off.
+  TOKEN_CACHE_KEY: tokenCacheKey
 }
 
 module functionApp 'modules/function-app.bicep' = {

@@ -131,10 +131,16 @@ describe('infra app settings against SettingsSchema', () => {
     expect(checked.sort()).toEqual([
       'ACS_TIMEOUT_MS',
       'ALLOWED_SCOPES',
+      'CORS_ALLOWED_ORIGINS',
       'DEFAULT_SCOPES',
       'DEFAULT_TOKEN_EXPIRY_MINUTES',
       'IDENTITY_MAP_TABLE',
       'MAX_TOKEN_EXPIRY_MINUTES',
+      'RATE_LIMIT_BURST',
+      'RATE_LIMIT_KEY_BURST',
+      'RATE_LIMIT_KEY_PER_MINUTE',
+      'RATE_LIMIT_PER_MINUTE',
+      'TOKEN_CACHE_KEY',
     ]);
   });
 
