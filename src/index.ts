@@ -8,6 +8,7 @@ import './functions/revoke';
 import './functions/user';
 import './functions/health';
 import './functions/preflight';
+import './functions/openapi';
 
 const { config } = services();
 

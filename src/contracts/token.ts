@@ -55,7 +55,7 @@ export type TokenRequest = z.infer<typeof TokenRequestSchema>;
 
 export const TokenResponseSchema = z.object({
   user: z.object({ communicationUserId: z.string() }),
-  token: z.string(),
+  token: z.string().describe('The ACS user access token (a JWT); treat it as a secret'),
   expiresOn: z.iso.datetime(),
 });
 export type TokenResponse = z.infer<typeof TokenResponseSchema>;

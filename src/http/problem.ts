@@ -1,4 +1,5 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { ProblemBody } from '../contracts/problem';
 import { AppError, type ErrorCode } from '../domain/errors';
 import { describeUpstreamFailure } from '../infra/acsErrors';
 import { SECURITY_HEADERS } from './headers';
@@ -9,18 +10,6 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 /** Stable problem `type` URI for an error code (RFC 9457 §3.1.1). */
 export function problemType(code: ErrorCode): string {
   return `urn:acs-token-service:problem:${code}`;
-}
-
-/** The RFC 9457 body the service sends; `code` repeats the type's last part for easy matching. */
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: ErrorCode;
-  instance?: string;
-  invocationId?: string;
-  errors?: { field: string; message: string }[];
 }
 
 /**

@@ -1,0 +1,43 @@
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+
+const DOCUMENT_ID = 'https://acs-token-service.invalid/openapi.json';
+
+/**
+ * Checks real answers against the OpenAPI document: the JSON schema a path, method and status
+ * promise for the media type that came back.
+ */
+export function responseValidator(document: Record<string, unknown>) {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addSchema({ ...document, $id: DOCUMENT_ID });
+  const paths = document.paths as Record<
+    string,
+    Record<
+      string,
+      { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }
+    >
+  >;
+  return (
+    path: string,
+    method: string,
+    status: number,
+    contentType: string | null,
+    body: unknown,
+  ): string[] => {
+    const response = paths[path]?.[method.toLowerCase()]?.responses[String(status)];
+    if (!response) return [`${method} ${path} does not document ${status}`];
+    const mediaType = (contentType ?? '').split(';')[0]?.trim() ?? '';
+    const media = response.content?.[mediaType];
+    if (!response.content) return body === undefined ? [] : [`${status} documents no body`];
+    if (!media)
+      return [`${status} documents ${Object.keys(response.content).join(', ')}, got ${mediaType}`];
+    if (!media.schema) return [];
+    const validate = ajv.compile({
+      $ref: `${DOCUMENT_ID}${String((media.schema as { $ref: string }).$ref)}`,
+    });
+    return validate(body)
+      ? []
+      : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
+  };
+}

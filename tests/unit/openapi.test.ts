@@ -1,0 +1,85 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { HttpMethod } from '@azure/functions';
+import { buildOpenApiDocument } from '../../src/contracts/openapi';
+
+const registered: { name: string; route: string; methods: HttpMethod[] }[] = [];
+
+jest.mock('@azure/functions', () => {
+  const actual = jest.requireActual<typeof import('@azure/functions')>('@azure/functions');
+  return {
+    ...actual,
+    app: {
+      ...actual.app,
+      http: (name: string, options: { route?: string; methods?: HttpMethod[] }) => {
+        registered.push({
+          name,
+          route: options.route ?? name,
+          methods: options.methods ?? ['GET', 'POST'],
+        });
+      },
+    },
+  };
+});
+
+const FUNCTION_MODULES = ['token', 'revoke', 'user', 'health', 'openapi', 'preflight'];
+
+beforeAll(async () => {
+  for (const name of FUNCTION_MODULES) await import(`../../src/functions/${name}`);
+});
+
+const document = buildOpenApiDocument('test');
+const paths = document.paths as Record<string, Record<string, unknown>>;
+
+describe('the OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document by an independent validator', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'oas-')), 'openapi.json');
+    writeFileSync(file, JSON.stringify(document));
+    const cli = require.resolve('@seriousme/openapi-schema-validator/bin/validate-api-cli.js');
+    const run = spawnSync(process.execPath, [cli, file], { encoding: 'utf8' });
+    expect(run.stdout.replace(/\s/g, '')).toContain('"valid":true');
+    expect(document.openapi).toBe('3.1.0');
+  });
+
+  it('documents every route the app registers, with methods it serves', () => {
+    expect(registered.map((r) => r.name).sort()).toEqual([...FUNCTION_MODULES].sort());
+    for (const { route, methods } of registered) {
+      if (route === '{*path}') continue; // CORS preflights for every route, not an operation
+      const documented = paths[`/${route}`];
+      expect({ route, documented: documented !== undefined }).toEqual({ route, documented: true });
+      for (const method of Object.keys(documented ?? {})) {
+        expect(methods).toContain(method.toUpperCase());
+      }
+    }
+    const routes = registered.map((r) => `/${r.route}`);
+    for (const documentedPath of Object.keys(paths)) expect(routes).toContain(documentedPath);
+  });
+
+  it('derives request bodies from the validating schemas', () => {
+    const schemas = (document.components as { schemas: Record<string, Record<string, unknown>> })
+      .schemas;
+    expect(schemas.TokenRequest).toMatchObject({
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        scopes: {
+          type: 'array',
+          minItems: 1,
+          items: { enum: ['chat', 'voip', 'chat.join', 'chat.join.limited', 'voip.join'] },
+        },
+        expiresInMinutes: { type: 'integer', minimum: 60, maximum: 1440 },
+      },
+    });
+    expect(schemas.Problem?.required).toEqual(
+      expect.arrayContaining(['type', 'title', 'status', 'detail', 'code']),
+    );
+  });
+
+  it('names both security schemes', () => {
+    expect(
+      Object.keys((document.components as { securitySchemes: object }).securitySchemes).sort(),
+    ).toEqual(['easyAuth', 'functionKeyHeader', 'functionKeyQuery']);
+  });
+});
