@@ -19,6 +19,16 @@ function projectRoot(from = __dirname): string {
 
 const START_SCRIPT = path.join(projectRoot(), 'dist', 'dev', 'start.js');
 
+/** The host ended before it was ready: a start-up error, with what it printed. */
+export class HostExitedError extends Error {
+  constructor(
+    readonly code: number | null,
+    readonly output: string,
+  ) {
+    super(`host exited with ${code}:\n${output}`);
+  }
+}
+
 /**
  * Runs the built local host (`node dist/dev/start.js`, as `npm start` does) as a child process
  * with exactly the environment given plus PATH, so no developer setting leaks in, and resolves
@@ -51,7 +61,7 @@ export async function spawnHost(
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`host exited with ${code}:\n${output}`));
+      reject(new HostExitedError(code, output));
     });
   });
 

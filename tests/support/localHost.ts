@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { spawnHost, type HostProcess } from '../../dev/host/spawnHost';
+import { HostExitedError, spawnHost, type HostProcess } from '../../dev/host/spawnHost';
 
 export interface LocalHostProcess extends HostProcess {
   key: string;
@@ -58,24 +56,15 @@ export function auditLogs(output: string, secrets: Iterable<string>): void {
   if (leaks.length > 0) throw new Error(`host logs leaked ${leaks.join(', ')}`);
 }
 
-const START_SCRIPT = path.resolve(__dirname, '..', '..', 'dist', 'dev', 'start.js');
-
 /** Runs the host expecting it to refuse to start; resolves with its exit code and output. */
-export function runHostExpectingFailure(
+export async function runHostExpectingFailure(
   env: Record<string, string>,
 ): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [START_SCRIPT], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', FUNCTIONS_LOCAL_SETTINGS: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+  try {
+    await (await spawnHost(env)).stop();
+  } catch (err) {
+    if (err instanceof HostExitedError) return { code: err.code, output: err.output };
+    throw err;
+  }
+  throw new Error('the host started although it was expected to refuse');
 }
