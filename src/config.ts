@@ -1,8 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   ACS_MAX_EXPIRY_MINUTES,
   ACS_MIN_EXPIRY_MINUTES,
   ACS_SCOPES,
+  AcsScopeSchema,
   type AcsScope,
 } from './contracts/token';
 
@@ -61,29 +62,49 @@ export function isLoopback(url: URL): boolean {
   return LOOPBACK_HOSTS.has(url.hostname);
 }
 
-// App settings arrive as strings; an empty one means "not set" (Azure keeps deleted values as "").
-const optionalSetting = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+class SettingProblem extends Error {}
 
-const endpointUrl = z.string().transform((value, ctx) => {
+// App settings arrive as strings; an empty one means "not set" (Azure keeps deleted values as "").
+const optionalSetting = z.pipe(
+  z.optional(z.string()),
+  z.transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim())),
+);
+
+/**
+ * One setting: its trimmed text (undefined when unset) turned into its value by `read`, which
+ * calls `fail` with a message naming what is allowed. Messages never include the value: it may
+ * be a secret.
+ */
+function setting<T>(read: (value: string | undefined, fail: (message: string) => never) => T) {
+  const fail = (message: string): never => {
+    throw new SettingProblem(message);
+  };
+  return z.pipe(
+    optionalSetting,
+    z.transform((value: string | undefined, ctx) => {
+      try {
+        return read(value, fail);
+      } catch (err) {
+        if (!(err instanceof SettingProblem)) throw err;
+        ctx.issues.push({ code: 'custom', message: err.message, input: undefined });
+        return z.NEVER;
+      }
+    }),
+  );
+}
+
+function parseEndpoint(value: string, fail: (message: string) => never): URL {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    ctx.addIssue({ code: 'custom', message: 'is not a URL' });
-    return z.NEVER;
+    return fail('is not a URL');
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must be https:// (http:// is accepted only for localhost emulators)',
-    });
-    return z.NEVER;
+    fail('must be https:// (http:// is accepted only for localhost emulators)');
   }
   return url;
-});
+}
 
 function parseConnectionString(value: string): Map<string, string> {
   const parts = new Map<string, string>();
@@ -94,51 +115,54 @@ function parseConnectionString(value: string): Map<string, string> {
   return parts;
 }
 
-// Messages below never include the value: it may be a secret.
-const connectionString = z.string().superRefine((value, ctx) => {
+function checkAcsConnectionString(value: string, fail: (message: string) => never): string {
   const parts = parseConnectionString(value);
   const endpoint = parts.get('endpoint');
   const key = parts.get('accesskey');
-  if (!endpoint || !key) {
-    ctx.addIssue({ code: 'custom', message: 'must look like endpoint=https://…;accesskey=…' });
-    return;
+  if (!endpoint || !key) fail('must look like endpoint=https://…;accesskey=…');
+  parseEndpoint(endpoint ?? '', (message) => fail(`endpoint ${message}`));
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key ?? '') || Buffer.from(key ?? '', 'base64').length < 16) {
+    fail('accesskey must be base64');
   }
-  const parsed = endpointUrl.safeParse(endpoint);
-  if (!parsed.success) {
-    ctx.addIssue({ code: 'custom', message: `endpoint ${parsed.error.issues[0]?.message}` });
+  return value;
+}
+
+function checkStorageConnectionString(value: string, fail: (message: string) => never): string {
+  const parts = parseConnectionString(value);
+  const named =
+    parts.has('accountname') && (parts.has('accountkey') || parts.has('sharedaccesssignature'));
+  if (!named && value.toLowerCase() !== 'usedevelopmentstorage=true') {
+    fail(
+      'must be a storage connection string (AccountName=…;AccountKey=… or UseDevelopmentStorage=true)',
+    );
   }
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, 'base64').length < 16) {
-    ctx.addIssue({ code: 'custom', message: 'accesskey must be base64' });
-  }
-});
+  return value;
+}
 
 function scopeList(defaultValue: string) {
-  return optionalSetting.transform((value, ctx) => {
+  return setting((value, fail) => {
     const names = (value ?? defaultValue)
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
     const unknown = names.filter((n) => !(ACS_SCOPES as readonly string[]).includes(n));
     if (names.length === 0 || unknown.length > 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be a comma-separated list of ${ACS_SCOPES.join(', ')}${
+      fail(
+        `must be a comma-separated list of ${ACS_SCOPES.join(', ')}${
           unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''
         }`,
-      });
-      return z.NEVER;
+      );
     }
     return [...new Set(names)] as AcsScope[];
   });
 }
 
 function integerSetting(defaultValue: number, min: number, max: number) {
-  return optionalSetting.transform((value, ctx) => {
+  return setting((value, fail) => {
     if (value === undefined) return defaultValue;
     const n = /^\d+$/.test(value) ? Number(value) : NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
-      return z.NEVER;
+      fail(`must be a whole number from ${min} to ${max}`);
     }
     return n;
   });
@@ -146,57 +170,49 @@ function integerSetting(defaultValue: number, min: number, max: number) {
 
 const expiry = (d: number) => integerSetting(d, ACS_MIN_EXPIRY_MINUTES, ACS_MAX_EXPIRY_MINUTES);
 
-const tableStorageConnection = z.string().superRefine((value, ctx) => {
-  const parts = parseConnectionString(value);
-  const named =
-    parts.has('accountname') && (parts.has('accountkey') || parts.has('sharedaccesssignature'));
-  if (!named && value.trim().toLowerCase() !== 'usedevelopmentstorage=true') {
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        'must be a storage connection string (AccountName=…;AccountKey=… or UseDevelopmentStorage=true)',
-    });
-  }
-});
+const scopeArray = z
+  .array(AcsScopeSchema, { error: 'must be an array of scope names' })
+  .check(z.minLength(1, { error: 'must name at least one scope' }));
 
 const RoleRuleSchema = z.strictObject({
-  scopes: z.array(z.enum(ACS_SCOPES)).min(1),
-  defaultScopes: z.array(z.enum(ACS_SCOPES)).min(1).optional(),
-  maxExpiryMinutes: z
-    .number()
-    .int()
-    .min(ACS_MIN_EXPIRY_MINUTES)
-    .max(ACS_MAX_EXPIRY_MINUTES)
-    .optional(),
+  scopes: scopeArray,
+  defaultScopes: z.optional(scopeArray),
+  maxExpiryMinutes: z.optional(
+    z
+      .int({ error: 'must be a whole number' })
+      .check(
+        z.gte(ACS_MIN_EXPIRY_MINUTES, { error: 'must be from 60 to 1440' }),
+        z.lte(ACS_MAX_EXPIRY_MINUTES, { error: 'must be from 60 to 1440' }),
+      ),
+  ),
+});
+
+const TokenPolicySchema = z.strictObject({
+  roles: z.record(z.string().check(z.minLength(1)), RoleRuleSchema),
 });
 
 // TOKEN_POLICY is JSON: {"roles":{"guest":{"scopes":["voip.join"],"maxExpiryMinutes":60}}}
-const tokenPolicy = optionalSetting.transform((value, ctx) => {
+const tokenPolicy = setting((value, fail) => {
   if (value === undefined) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(value);
   } catch {
-    ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-    return z.NEVER;
+    return fail('must be JSON');
   }
-  const parsed = z
-    .strictObject({ roles: z.record(z.string().min(1), RoleRuleSchema) })
-    .safeParse(json);
+  const parsed = TokenPolicySchema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    ctx.addIssue({
-      code: 'custom',
-      message: `${first?.path.join('.') || '(root)'}: ${first?.message ?? 'invalid'}`,
-    });
-    return z.NEVER;
+    const detail =
+      first?.code === 'unrecognized_keys' ? `unknown ${first.keys.join(', ')}` : first?.message;
+    fail(`${first?.path.join('.') || '(root)'}: ${detail ?? 'invalid'}`);
   }
-  return parsed.data.roles;
+  return parsed.data?.roles;
 });
 
-const originList = optionalSetting.transform((value, ctx) => {
-  if (value === undefined) return [] as string[];
-  if (value === '*') return '*' as const;
+const originList = setting((value, fail): string[] | '*' => {
+  if (value === undefined) return [];
+  if (value === '*') return '*';
   const origins: string[] = [];
   for (const entry of value
     .split(',')
@@ -210,41 +226,42 @@ const originList = optionalSetting.transform((value, ctx) => {
     }
     // An origin is scheme://host[:port] and nothing else; a path or '*' inside a list is a mistake.
     if (!url || url.origin === 'null' || url.origin !== entry.replace(/\/$/, '')) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `"${entry.slice(0, 100)}" is not an origin like https://app.example.com`,
-      });
-      return z.NEVER;
+      fail(`"${entry.slice(0, 100)}" is not an origin like https://app.example.com`);
     }
-    origins.push(url.origin);
+    origins.push(url?.origin ?? '');
   }
   return origins;
 });
 
 /** The settings the service reads; every one is documented in README.md. */
 export const SettingsSchema = z.object({
-  ACS_CONNECTION_STRING: optionalSetting.pipe(connectionString.optional()),
-  ACS_ENDPOINT: optionalSetting.pipe(endpointUrl.optional()),
+  ACS_CONNECTION_STRING: setting((v, fail) =>
+    v === undefined ? undefined : checkAcsConnectionString(v, fail),
+  ),
+  ACS_ENDPOINT: setting((v, fail) => (v === undefined ? undefined : parseEndpoint(v, fail))),
   ALLOWED_SCOPES: scopeList(ACS_SCOPES.join(',')),
   DEFAULT_SCOPES: scopeList('voip'),
   DEFAULT_TOKEN_EXPIRY_MINUTES: expiry(60),
   MAX_TOKEN_EXPIRY_MINUTES: expiry(ACS_MAX_EXPIRY_MINUTES),
   ACS_TIMEOUT_MS: integerSetting(10_000, 100, 120_000),
-  AUTH_MODE: optionalSetting.pipe(
-    z.enum(['key', 'easyauth'], { error: 'must be key or easyauth' }).default('key'),
-  ),
+  AUTH_MODE: setting((v, fail): AuthMode => {
+    if (v === undefined) return 'key';
+    return v === 'key' || v === 'easyauth' ? v : fail('must be key or easyauth');
+  }),
   // Set by App Service when Authentication (Easy Auth) is on; the only reason to trust its headers.
-  WEBSITE_AUTH_ENABLED: optionalSetting.transform((v) => v?.toLowerCase() === 'true'),
-  IDENTITY_MAP_CONNECTION: optionalSetting.pipe(tableStorageConnection.optional()),
-  IDENTITY_MAP_ENDPOINT: optionalSetting.pipe(endpointUrl.optional()),
-  IDENTITY_MAP_TABLE: optionalSetting.pipe(
-    z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, {
-        error: 'must be 3-63 letters or digits, starting with a letter',
-      })
-      .default('acsidentities'),
+  WEBSITE_AUTH_ENABLED: setting((v) => v?.toLowerCase() === 'true'),
+  IDENTITY_MAP_CONNECTION: setting((v, fail) =>
+    v === undefined ? undefined : checkStorageConnectionString(v, fail),
   ),
+  IDENTITY_MAP_ENDPOINT: setting((v, fail) =>
+    v === undefined ? undefined : parseEndpoint(v, fail),
+  ),
+  IDENTITY_MAP_TABLE: setting((v, fail) => {
+    if (v === undefined) return 'acsidentities';
+    return /^[A-Za-z][A-Za-z0-9]{2,62}$/.test(v)
+      ? v
+      : fail('must be 3-63 letters or digits, starting with a letter');
+  }),
   TOKEN_POLICY: tokenPolicy,
   CORS_ALLOWED_ORIGINS: originList,
   // Per signed-in principal: generous for page reloads, far below what ACS would throttle.
@@ -253,19 +270,12 @@ export const SettingsSchema = z.object({
   // Per function key: one key usually serves a whole backend.
   RATE_LIMIT_KEY_PER_MINUTE: integerSetting(1200, 0, 1_000_000),
   RATE_LIMIT_KEY_BURST: integerSetting(300, 1, 1_000_000),
-  TOKEN_CACHE_KEY: optionalSetting.transform((value, ctx) => {
-    if (value === undefined) return undefined;
-    const key = /^[A-Za-z0-9+/]+={0,2}$/.test(value)
-      ? Buffer.from(value, 'base64')
-      : Buffer.alloc(0);
-    if (key.length !== 32) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must be 32 random bytes, base64 (openssl rand -base64 32)',
-      });
-      return z.NEVER;
-    }
-    return key;
+  TOKEN_CACHE_KEY: setting((v, fail) => {
+    if (v === undefined) return undefined;
+    const key = /^[A-Za-z0-9+/]+={0,2}$/.test(v) ? Buffer.from(v, 'base64') : Buffer.alloc(0);
+    return key.length === 32
+      ? key
+      : fail('must be 32 random bytes, base64 (openssl rand -base64 32)');
   }),
 });
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ERROR_CATALOGUE, type ErrorCode } from '../domain/errors';
 import { HealthSchema, ProblemSchema } from './problem';
 import {

@@ -1,21 +1,22 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ERROR_CATALOGUE, type ErrorCode } from '../domain/errors';
 
 const CODES = Object.keys(ERROR_CATALOGUE) as [ErrorCode, ...ErrorCode[]];
 
 /** The RFC 9457 body of every error answer the app itself sends. */
 export const ProblemSchema = z.object({
-  type: z.string().describe('Stable URI of the problem type: urn:acs-token-service:problem:<code>'),
-  title: z.string(),
-  status: z.number().int().min(400).max(599),
-  detail: z.string().describe('What went wrong, for a person; never contains a secret'),
-  code: z.enum(CODES),
-  instance: z.string().optional(),
-  invocationId: z
+  type: z
     .string()
-    .optional()
-    .describe('Quote it when asking for help: it finds the log record'),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    .check(z.describe('Stable URI of the problem type: urn:acs-token-service:problem:<code>')),
+  title: z.string(),
+  status: z.int().check(z.gte(400), z.lte(599)),
+  detail: z.string().check(z.describe('What went wrong, for a person; never contains a secret')),
+  code: z.enum(CODES),
+  instance: z.optional(z.string()),
+  invocationId: z.optional(
+    z.string().check(z.describe('Quote it when asking for help: it finds the log record')),
+  ),
+  errors: z.optional(z.array(z.object({ field: z.string(), message: z.string() }))),
 });
 
 export type ProblemBody = z.infer<typeof ProblemSchema>;

@@ -1,7 +1,7 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { AppError, type FieldError } from '../domain/errors';
 
-function fieldErrors(error: z.ZodError): FieldError[] {
+function fieldErrors(error: z.core.$ZodError): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ field: key, message: 'is not a known field' }));
@@ -14,7 +14,7 @@ function fieldErrors(error: z.ZodError): FieldError[] {
 }
 
 /** Validates input against a contract schema; failures become one 400 naming every bad field. */
-export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+export function validate<S extends z.ZodMiniType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const errors = fieldErrors(result.error);

@@ -207,7 +207,7 @@ describe('loadConfig', () => {
       ['not json', 'TOKEN_POLICY: must be JSON'],
       [
         '{"roles":{"guest":{"scopes":["video"]}}}',
-        'TOKEN_POLICY: roles.guest.scopes.0: Invalid option',
+        'TOKEN_POLICY: roles.guest.scopes.0: unknown scope "video"; allowed: chat, voip',
       ],
       [
         '{"roles":{"guest":{"scopes":["voip"],"maxExpiryMinutes":5}}}',
