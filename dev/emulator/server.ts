@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -49,6 +50,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   );
   // Aborted by close(), so requests sleeping on injected latency do not outlive the server.
   const shutdown = new AbortController();
+  // Every delayed request listens on this one signal; under load that is far more than ten.
+  setMaxListeners(0, shutdown.signal);
 
   const handleAcs = async (
     req: IncomingMessage,
