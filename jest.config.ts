@@ -10,6 +10,7 @@ const config: Config = {
   // Integration suites start real servers; give slow CI machines room.
   testTimeout: 30_000,
   setupFiles: ['<rootDir>/tests/support/quietTestMode.ts'],
+  reporters: ['default', '<rootDir>/tests/support/summaryReporter.cjs'],
   // Two cores: more workers than that only makes the integration suites fight.
   maxWorkers: 2,
 };
