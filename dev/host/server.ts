@@ -83,6 +83,9 @@ export function createLocalHost(options: LocalHostOptions): http.Server {
     } catch {
       return bare(res, 400);
     }
+    // Userinfo (`Host: user:pass@host`) is not valid in an HTTP request, and the Request the app
+    // gets cannot carry it: refuse it here instead of failing with a 500 further on.
+    if (url.username || url.password) return bare(res, 400);
     if (platform && (await platform.handle(req, res, url))) return;
     const method = (req.method ?? 'GET').toUpperCase();
     let params: Record<string, string> | undefined;
