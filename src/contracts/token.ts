@@ -9,8 +9,12 @@ export const ACS_MIN_EXPIRY_MINUTES = 60;
 export const ACS_MAX_EXPIRY_MINUTES = 1440;
 
 export const AcsScopeSchema = z.enum(ACS_SCOPES, {
+  // Only a string is quoted back: stringifying any other input (a 7,000-deep array fits in the
+  // 16 KiB body) can overflow the stack and turn a 400 into a 500.
   error: (issue) =>
-    `unknown scope ${JSON.stringify(issue.input)}; allowed: ${ACS_SCOPES.join(', ')}`,
+    typeof issue.input === 'string'
+      ? `unknown scope ${JSON.stringify(issue.input)}; allowed: ${ACS_SCOPES.join(', ')}`
+      : `must be a scope name; allowed: ${ACS_SCOPES.join(', ')}`,
 });
 
 export const ScopesSchema = z
