@@ -4,6 +4,8 @@ import path from 'node:path';
 export interface LocalHostProcess {
   url: string;
   key: string;
+  /** The host's process id (for /proc/<pid>/status in resource checks). */
+  pid: number;
   /** Everything the process printed so far (stdout and stderr). */
   output(): string;
   stop(): Promise<void>;
@@ -27,6 +29,8 @@ export async function startLocalHost(env: Record<string, string>): Promise<Local
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const { pid } = child;
+  if (pid === undefined) throw new Error('the host process could not be spawned');
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -38,6 +42,8 @@ export async function startLocalHost(env: Record<string, string>): Promise<Local
       const m = /Local host ready at (\S+)/.exec(output);
       if (m?.[1]) {
         clearTimeout(timer);
+        // Long runs print a line per request: stop scanning the whole output on every chunk.
+        child.stdout.off('data', onData);
         resolve(m[1]);
       }
     };
@@ -51,6 +57,7 @@ export async function startLocalHost(env: Record<string, string>): Promise<Local
   return {
     url,
     key: env.FUNCTIONS_DEV_KEY ?? TEST_FUNCTION_KEY,
+    pid,
     output: () => output,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
