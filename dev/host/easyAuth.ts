@@ -30,8 +30,11 @@ function readCookie(req: IncomingMessage, name: string): string | undefined {
 
 function sessionFrom(req: IncomingMessage, secret: string): Session | undefined {
   const cookie = readCookie(req, SESSION_COOKIE);
-  const [payload, signature] = cookie?.split('.') ?? [];
-  if (!payload || !signature || !same(signature, sign(payload, secret))) return undefined;
+  // Exactly `payload.signature`: anything appended is a tampered cookie, not a longer one.
+  const [payload, signature, ...rest] = cookie?.split('.') ?? [];
+  if (!payload || !signature || rest.length > 0 || !same(signature, sign(payload, secret))) {
+    return undefined;
+  }
   try {
     const session = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Session;
     return session.exp > Date.now() / 1000 ? session : undefined;

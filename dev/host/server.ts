@@ -87,6 +87,9 @@ export function createLocalHost(options: LocalHostOptions): http.Server {
     } catch {
       return bare(res, 400);
     }
+    // Userinfo (`Host: user:pass@host`) is not valid in an HTTP request, and the Request the app
+    // gets cannot carry it: refuse it here instead of failing with a 500 further on.
+    if (url.username || url.password) return bare(res, 400);
     for (const layer of platform) {
       if (await layer.handle(req, res, url)) return;
     }

@@ -52,13 +52,16 @@ export async function spawnHost(
       child.kill('SIGKILL');
       reject(new Error(`host did not start:\n${output}`));
     }, timeoutMs);
-    child.stdout.on('data', () => {
+    const onData = () => {
       const m = /Local host ready at (\S+)/.exec(output);
       if (m?.[1]) {
         clearTimeout(timer);
+        // Long runs print a line per request: stop scanning the whole output on every chunk.
+        child.stdout.off('data', onData);
         resolve(m[1]);
       }
-    });
+    };
+    child.stdout.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new HostExitedError(code, output));

@@ -107,6 +107,13 @@ describe('easyauth mode: who is calling', () => {
     expect(answer.status).toBe(401);
   });
 
+  it('refuses a genuine session cookie with anything appended', async () => {
+    const cookie = await login(userName('trudy'));
+    expect((await token(`${cookie}.extra`)).status).toBe(401);
+    expect((await token(`${cookie}.`)).status).toBe(401);
+    expect((await token(cookie)).status).toBe(200);
+  });
+
   it('keeps one ACS identity per principal: create once, then getToken', async () => {
     const cookie = await login(userName('alice'));
     const first = await token(cookie);

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { call, type Answer } from '../support/http';
 import { verifyWithJwks } from '../support/jwt';
@@ -177,6 +178,28 @@ describe('POST /api/token over the local host', () => {
     } finally {
       await strict.stop();
     }
+  });
+});
+
+/** Writes `request` as is on a new connection and returns everything the server sends back. */
+function rawExchange(request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(new URL(host.url).port), '127.0.0.1');
+    let reply = '';
+    socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(reply));
+    socket.write(request);
+  });
+}
+
+describe('the local host', () => {
+  it('answers a Host header with userinfo with a bare 400, not a 500', async () => {
+    const reply = await rawExchange(
+      'GET /api/health HTTP/1.1\r\nHost: user:secret@localhost\r\nConnection: close\r\n\r\n',
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply).toMatch(/\r\ncontent-length: 0\r\n/i);
   });
 });
 

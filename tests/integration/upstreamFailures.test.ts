@@ -9,8 +9,13 @@ beforeAll(async () => {
   emulator = await startEmulator({ port: 0 });
   host = await startLocalHost({
     ACS_CONNECTION_STRING: emulator.connectionString,
-    ACS_TIMEOUT_MS: '400',
+    // Generous enough for a busy machine (the suites run in parallel), short enough for the
+    // latency case below to exceed it.
+    ACS_TIMEOUT_MS: '2000',
   });
+  // The ACS client is loaded on first use, inside the first call's deadline; load it before the
+  // cases so each one is about its fault alone.
+  await requestToken();
 });
 
 afterAll(async () => {
@@ -34,7 +39,7 @@ describe('ACS failures map to gateway statuses', () => {
     [{ errorStatus: 500, errorRate: 1 }, 502, 'upstream_error', null],
     [{ dropRate: 1 }, 503, 'upstream_unavailable', '5'],
     [{ malformedRate: 1 }, 502, 'upstream_error', null],
-    [{ latencyMs: 1_500 }, 504, 'upstream_timeout', null],
+    [{ latencyMs: 4_000 }, 504, 'upstream_timeout', null],
   ])('%j → %i %s', async (faults, status, code, retryAfter) => {
     emulator.setFaults(faults);
     const answer = await requestToken();

@@ -49,6 +49,17 @@ describe('TokenRequestSchema via validate', () => {
     expect(invalid(null).errors).toEqual([{ field: '(body)', message: 'must be a JSON object' }]);
   });
 
+  it('refuses a deeply nested scope without echoing it', () => {
+    const depth = 7_000;
+    const body = `{"scopes":${'['.repeat(depth)}"voip"${']'.repeat(depth)}}`;
+    const message =
+      'must be a scope name; allowed: chat, voip, chat.join, chat.join.limited, voip.join';
+    expect(invalid(JSON.parse(body))).toEqual({
+      detail: `scopes[0] ${message}.`,
+      errors: [{ field: 'scopes[0]', message }],
+    });
+  });
+
   it('treats __proto__ as an unknown field, not a prototype', () => {
     expect(invalid(JSON.parse('{"__proto__":{"scopes":["chat"]}}')).errors).toEqual([
       { field: '__proto__', message: 'is not a known field' },

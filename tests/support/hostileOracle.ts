@@ -1,0 +1,544 @@
+import {
+  ACS_SCOPE_NAMES,
+  bodyText,
+  contentLengthLine,
+  SESSION_COOKIE,
+  type HostileRequest,
+  type HostMode,
+} from './arbitraries';
+
+/**
+ * The hostile-input suite's model of the service: for any generated request, what the local host
+ * must answer. It is written from the contract (README: API, Errors, Security model) and the
+ * platform's documented behaviour, not from the implementation, so the two can disagree.
+ *
+ * Answers come from three layers, and only the last one is the app:
+ * - `http`: Node's HTTP parser refuses what is not HTTP/1.1 (an unknown method token, a broken
+ *   Content-Length, a missing Host, a header block over 16 KiB) with a bare 400 or 431 and
+ *   closes the connection, as any front end would;
+ * - `host`: the Functions host answers a Host/URL it cannot parse (400), an unknown route or
+ *   method (404), a missing or wrong function key (401) and a body over its 8 MiB limit (413),
+ *   all with an empty body, as Azure does;
+ * - `app`: everything else, and every 4xx from here is `application/problem+json`.
+ */
+
+export interface Policy {
+  allowedScopes: readonly string[];
+  defaultScopes: readonly string[];
+  defaultExpiryMinutes: number;
+  maxExpiryMinutes: number;
+}
+
+export interface OracleContext {
+  functionKey: string;
+  /** Genuine `AppServiceAuthSession` cookie values. */
+  sessions: ReadonlySet<string>;
+  policy: Policy;
+  ports: Record<HostMode, number>;
+}
+
+export type Route = 'token' | 'revoke' | 'user' | 'health';
+
+export interface Grant {
+  scopes: string[];
+  expiresInMinutes: number;
+}
+
+export type Expectation =
+  | { layer: 'http' | 'host'; status: number; why: string }
+  | {
+      layer: 'app';
+      route: Route;
+      /** Acceptable answers; more than one only where state the model cannot see decides. */
+      outcomes: { status: number; code?: string }[];
+      why: string;
+      /** For a 200 from /api/token: what the token must grant. */
+      grant?: Grant;
+    };
+
+const APP_BODY_LIMIT = 16 * 1024;
+const HOST_BODY_LIMIT = 8 * 1024 * 1024;
+const NODE_HEADER_LIMIT = 16 * 1024;
+const MIN_EXPIRY = 60;
+const MAX_EXPIRY = 1440;
+const TOKEN_FIELDS = ['scopes', 'expiresInMinutes', 'communicationUserId'];
+const ACS_ID = /^8:[a-z0-9-]+:[A-Za-z0-9_.-]+$/;
+
+/** Method tokens Node's parser (llhttp) knows; anything else is refused before the host runs. */
+const PARSER_METHODS = new Set(
+  'GET HEAD POST PUT DELETE OPTIONS PATCH TRACE PROPFIND MKCOL PURGE LOCK UNLOCK COPY MOVE REPORT SEARCH'.split(
+    ' ',
+  ),
+);
+/** Node keeps the first of these when a request repeats them (http.IncomingMessage docs). */
+const FIRST_WINS = new Set([
+  'content-type',
+  'content-length',
+  'authorization',
+  'host',
+  'user-agent',
+  'referer',
+  'from',
+]);
+const TOKEN_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** The request as the server receives it, after the client library and Node's parser. */
+interface Seen {
+  method: string;
+  /** The request-target on the wire. */
+  target: string;
+  host: string | undefined;
+  headers: Map<string, string>;
+  body: Buffer;
+  /** Set when Node's parser refuses the request. */
+  refused?: { status: number; why: string };
+}
+
+type Failure = { status: number; code: string; why: string };
+type Result<T> = { ok: true; value: T } | ({ ok: false } & Failure);
+const fail = (status: number, code: string, why: string): { ok: false } & Failure => ({
+  ok: false,
+  status,
+  code,
+  why,
+});
+
+function bodyBytes(r: HostileRequest): Buffer {
+  return Buffer.from(bodyText(r.body), 'utf8');
+}
+
+function bodySizeOf(r: HostileRequest): number {
+  const b = r.body;
+  return b.kind === 'repeat'
+    ? Buffer.byteLength(b.head + b.tail) + Buffer.byteLength(b.unit) * b.count
+    : Buffer.byteLength(bodyText(b));
+}
+
+/** What fetch (undici) puts on the wire: it upper-cases six method names and folds repeats. */
+function seenViaFetch(r: HostileRequest, port: number): Seen {
+  const method = /^(delete|get|head|options|post|put)$/i.test(r.method)
+    ? r.method.toUpperCase()
+    : r.method;
+  const url = new URL(`http://127.0.0.1:${port}${r.target}`);
+  const folded = new Headers(r.headers);
+  const headers = new Map<string, string>();
+  folded.forEach((value, name) => headers.set(name, value));
+  const size = bodySizeOf(r);
+  const body = size > HOST_BODY_LIMIT ? Buffer.alloc(0) : bodyBytes(r);
+  if (r.body.kind !== 'none') headers.set('content-length', String(size));
+  const seen: Seen = {
+    method,
+    target: url.pathname + url.search,
+    host: `127.0.0.1:${port}`,
+    headers,
+    body,
+  };
+  if (!PARSER_METHODS.has(method))
+    seen.refused = { status: 400, why: 'method token unknown to HTTP' };
+  else if (headerBlock(r) > NODE_HEADER_LIMIT)
+    seen.refused = { status: 431, why: 'header block over 16 KiB' };
+  return seen;
+}
+
+function headerBlock(r: HostileRequest): number {
+  return r.target.length + r.headers.reduce((sum, [n, v]) => sum + n.length + v.length + 4, 0);
+}
+
+/** What Node makes of the bytes a raw request writes (see tests/support/hostileTransport.ts). */
+function seenViaRaw(r: HostileRequest, port: number): Seen {
+  const raw = r.raw!;
+  const host = raw.host === undefined ? `localhost:${port}` : (raw.host ?? undefined);
+  const headers = new Map<string, string>();
+  const add = (name: string, value: string) => {
+    const n = name.toLowerCase();
+    // Node reads header bytes as Latin-1 and trims surrounding spaces and tabs.
+    const v = Buffer.from(value, 'utf8')
+      .toString('latin1')
+      .replace(/^[ \t]+|[ \t]+$/g, '');
+    const before = headers.get(n);
+    if (before === undefined) headers.set(n, v);
+    else if (n === 'cookie') headers.set(n, `${before}; ${v}`);
+    else if (!FIRST_WINS.has(n)) headers.set(n, `${before}, ${v}`);
+  };
+  if (host !== undefined) add('host', host);
+  for (const [n, v] of r.headers) add(n, v);
+  const body = bodyBytes(r);
+  const seen: Seen = { method: r.method, target: r.target, host, headers, body };
+  const refuse = (why: string) => (seen.refused = { status: 400, why });
+  const { framing } = raw;
+  if (!PARSER_METHODS.has(r.method)) refuse('method token unknown to HTTP');
+  else if (r.headers.some(([n]) => !TOKEN_NAME.test(n))) refuse('header name is not a token');
+  else if (headerBlock(r) > NODE_HEADER_LIMIT)
+    seen.refused = { status: 431, why: 'header block over 16 KiB' };
+  else if (raw.version === '1.1' && host === undefined) refuse('HTTP/1.1 without Host');
+  else if (framing.kind === 'lengthAndChunked') refuse('Content-Length with Transfer-Encoding');
+  else if (framing.kind === 'lines') {
+    const values = framing.values.map((v) => contentLengthLine(v, body.length).trim());
+    if (values.length !== 1 || !/^\d+$/.test(values[0]!))
+      refuse('Content-Length is not one number');
+    else headers.set('content-length', values[0]!);
+  } else if (framing.kind === 'length' && r.body.kind !== 'none') {
+    headers.set('content-length', String(body.length));
+  }
+  return seen;
+}
+
+function seenBy(r: HostileRequest, ctx: OracleContext): Seen {
+  const port = ctx.ports[r.host];
+  return r.transport === 'fetch' ? seenViaFetch(r, port) : seenViaRaw(r, port);
+}
+
+const ROUTES: { route: Route; path: RegExp; methods: readonly string[] }[] = [
+  {
+    route: 'token',
+    path: /^\/api\/token\/?$/i,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+  },
+  {
+    route: 'revoke',
+    path: /^\/api\/token\/revoke\/?$/i,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+  },
+  {
+    route: 'user',
+    path: /^\/api\/user\/?$/i,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+  },
+  { route: 'health', path: /^\/api\/health\/?$/i, methods: ['GET'] },
+];
+
+/** The session cookie's value as a cookie parser reads it: the first pair with that exact name. */
+function sessionCookie(cookieHeader: string | undefined): string | undefined {
+  for (const part of (cookieHeader ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === SESSION_COOKIE) return part.slice(at + 1).trim();
+  }
+  return undefined;
+}
+
+/**
+ * A JSON body per the contract: at most 16 KiB, `application/json` when there is one, valid JSON.
+ * An empty (all-whitespace) body means "all defaults".
+ */
+function jsonBody(seen: Seen): Result<unknown> {
+  const declared = Number(seen.headers.get('content-length') ?? '0');
+  if (declared > APP_BODY_LIMIT) return fail(413, 'payload_too_large', 'declared body over 16 KiB');
+  // Bodies are text: UTF-8, a leading BOM dropped, broken sequences replaced (WHATWG decode).
+  const text = new TextDecoder().decode(seen.body);
+  if (Buffer.byteLength(text) > APP_BODY_LIMIT)
+    return fail(413, 'payload_too_large', 'body over 16 KiB');
+  if (text.trim() === '') return { ok: true, value: {} };
+  const mediaType = (seen.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    return fail(400, 'unsupported_content_type', `content type ${JSON.stringify(mediaType)}`);
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return fail(400, 'invalid_json', 'body is not JSON');
+  }
+}
+
+const invalid = (why: string) => fail(400, 'invalid_request', why);
+
+/** `GET /api/token?scopes=a,b&expiresInMinutes=60`: the same fields, read from the query. */
+function tokenQuery(query: URLSearchParams): Result<Record<string, unknown>> {
+  const known = ['scopes', 'expiresInMinutes', 'communicationUserId', 'code'];
+  const unknown = [...query.keys()].filter((k) => !known.includes(k));
+  if (unknown.length > 0) return invalid(`unknown query parameter ${JSON.stringify(unknown[0])}`);
+  const input: Record<string, unknown> = {};
+  const ids = query.getAll('communicationUserId');
+  if (ids.length > 1) return invalid('communicationUserId repeated');
+  if (ids.length === 1) input.communicationUserId = ids[0];
+  if (query.has('scopes')) {
+    // Comma-separated; a repeated parameter adds to the list; blanks around names do not count.
+    input.scopes = query
+      .getAll('scopes')
+      .flatMap((v) => v.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  }
+  const expiry = query.getAll('expiresInMinutes');
+  if (expiry.length > 1) return invalid('expiresInMinutes repeated');
+  if (expiry.length === 1) {
+    // A decimal number is a number; anything else stays text and fails the type rule.
+    input.expiresInMinutes = /^-?\d+(\.\d+)?$/.test(expiry[0]!) ? Number(expiry[0]) : expiry[0];
+  }
+  return { ok: true, value: input };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function validId(v: unknown): boolean {
+  return typeof v === 'string' && v.length <= 256 && ACS_ID.test(v);
+}
+
+interface TokenFields {
+  scopes?: string[];
+  expiresInMinutes?: number;
+  communicationUserId?: string;
+}
+
+/** The token request contract (README: `POST /api/token`). */
+function tokenFields(input: unknown): Result<TokenFields> {
+  if (!isObject(input)) return invalid('not a JSON object');
+  const extra = Object.keys(input).find((k) => !TOKEN_FIELDS.includes(k));
+  if (extra !== undefined) return invalid(`unknown field ${JSON.stringify(extra)}`);
+  const { scopes, expiresInMinutes: minutes, communicationUserId: id } = input;
+  if (Object.hasOwn(input, 'scopes')) {
+    if (
+      !Array.isArray(scopes) ||
+      scopes.length === 0 ||
+      !scopes.every((s) => typeof s === 'string' && ACS_SCOPE_NAMES.includes(s)) ||
+      new Set(scopes).size !== scopes.length
+    ) {
+      return invalid('scopes');
+    }
+  }
+  if (Object.hasOwn(input, 'expiresInMinutes')) {
+    if (
+      typeof minutes !== 'number' ||
+      !Number.isInteger(minutes) ||
+      minutes < MIN_EXPIRY ||
+      minutes > MAX_EXPIRY
+    ) {
+      return invalid('expiresInMinutes');
+    }
+  }
+  if (Object.hasOwn(input, 'communicationUserId') && !validId(id))
+    return invalid('communicationUserId');
+  return {
+    ok: true,
+    value: {
+      ...(scopes !== undefined ? { scopes: scopes as string[] } : {}),
+      ...(minutes !== undefined ? { expiresInMinutes: minutes as number } : {}),
+      ...(id !== undefined ? { communicationUserId: id as string } : {}),
+    },
+  };
+}
+
+/** What the deployment grants: never more than asked, and asking for more is refused (403). */
+function grantFor(fields: TokenFields, policy: Policy): Result<Grant> {
+  const scopes = fields.scopes ?? [...policy.defaultScopes];
+  const refused = scopes.filter((s) => !policy.allowedScopes.includes(s));
+  if (refused.length > 0)
+    return fail(403, 'scope_not_allowed', `scopes ${refused.join(',')} not allowed`);
+  if (fields.expiresInMinutes !== undefined && fields.expiresInMinutes > policy.maxExpiryMinutes) {
+    return fail(403, 'expiry_not_allowed', 'lifetime over the maximum');
+  }
+  const expiresInMinutes =
+    fields.expiresInMinutes ?? Math.min(policy.defaultExpiryMinutes, policy.maxExpiryMinutes);
+  return { ok: true, value: { scopes, expiresInMinutes } };
+}
+
+/** `DELETE /api/user` and `POST /api/token/revoke`: the identity named in the query or body. */
+function identityTarget(seen: Seen, query: URLSearchParams): Result<string | undefined> {
+  const unknown = [...query.keys()].filter((k) => k !== 'communicationUserId' && k !== 'code');
+  if (unknown.length > 0) return invalid(`unknown query parameter ${JSON.stringify(unknown[0])}`);
+  const ids = query.getAll('communicationUserId');
+  if (ids.length > 1) return invalid('communicationUserId repeated');
+  let input: unknown = ids.length === 1 ? { communicationUserId: ids[0] } : undefined;
+  if (input === undefined) {
+    const body = jsonBody(seen);
+    if (!body.ok) return body;
+    input = body.value;
+  }
+  if (!isObject(input)) return invalid('not a JSON object');
+  if (Object.keys(input).some((k) => k !== 'communicationUserId')) return invalid('unknown field');
+  if (Object.hasOwn(input, 'communicationUserId') && !validId(input.communicationUserId)) {
+    return invalid('communicationUserId');
+  }
+  return { ok: true, value: input.communicationUserId as string | undefined };
+}
+
+type AppAnswer = Extract<Expectation, { layer: 'app' }>;
+
+function appAnswer(route: Route, ...outcomes: { status: number; code?: string }[]) {
+  return (why: string, grant?: Grant): AppAnswer => ({
+    layer: 'app',
+    route,
+    outcomes,
+    why,
+    ...(grant ? { grant } : {}),
+  });
+}
+const problem = (route: Route, f: Failure): AppAnswer =>
+  appAnswer(route, { status: f.status, code: f.code })(f.why);
+
+function tokenAnswer(
+  seen: Seen,
+  url: URL,
+  mode: HostMode,
+  signedIn: boolean,
+  ctx: OracleContext,
+): AppAnswer {
+  const method = seen.method.toUpperCase();
+  if (method !== 'GET' && method !== 'POST') {
+    return problem('token', {
+      status: 405,
+      code: 'method_not_allowed',
+      why: `${method} on /api/token`,
+    });
+  }
+  if (mode === 'easyauth' && !signedIn)
+    return problem('token', { status: 401, code: 'unauthenticated', why: 'no genuine session' });
+  const input = method === 'GET' ? tokenQuery(url.searchParams) : jsonBody(seen);
+  if (!input.ok) return problem('token', input);
+  const fields = tokenFields(input.value);
+  if (!fields.ok) return problem('token', fields);
+  const grant = grantFor(fields.value, ctx.policy);
+  if (!grant.ok) return problem('token', grant);
+  if (fields.value.communicationUserId !== undefined) {
+    return mode === 'easyauth'
+      ? problem('token', {
+          status: 403,
+          code: 'forbidden',
+          why: 'signed-in caller named an identity',
+        })
+      : problem('token', {
+          status: 404,
+          code: 'identity_not_found',
+          why: 'ACS does not know the identity',
+        });
+  }
+  return appAnswer('token', { status: 200 })('authorised and valid', grant.value);
+}
+
+function userAnswer(seen: Seen, url: URL, mode: HostMode, signedIn: boolean): AppAnswer {
+  const method = seen.method.toUpperCase();
+  if (method !== 'GET' && method !== 'DELETE') {
+    return problem('user', {
+      status: 405,
+      code: 'method_not_allowed',
+      why: `${method} on /api/user`,
+    });
+  }
+  if (mode === 'easyauth' && !signedIn)
+    return problem('user', { status: 401, code: 'unauthenticated', why: 'no genuine session' });
+  if (method === 'GET') {
+    return mode === 'key'
+      ? problem('user', { status: 404, code: 'not_found', why: 'key mode keeps no mapping' })
+      : appAnswer(
+          'user',
+          { status: 200 },
+          { status: 404, code: 'not_found' },
+        )('signed in; identity may not exist yet');
+  }
+  const target = identityTarget(seen, url.searchParams);
+  if (!target.ok) return problem('user', target);
+  if (mode === 'key') {
+    return target.value === undefined
+      ? problem('user', {
+          status: 400,
+          code: 'invalid_request',
+          why: 'key holder must name the identity',
+        })
+      : appAnswer('user', { status: 204 })('deleting is idempotent');
+  }
+  return target.value === undefined
+    ? appAnswer('user', { status: 204 })('deletes the caller’s own identity')
+    : problem('user', {
+        status: 403,
+        code: 'forbidden',
+        why: 'signed-in caller named an identity',
+      });
+}
+
+function revokeAnswer(seen: Seen, url: URL, mode: HostMode, signedIn: boolean): AppAnswer {
+  const method = seen.method.toUpperCase();
+  if (method !== 'POST') {
+    return problem('revoke', {
+      status: 405,
+      code: 'method_not_allowed',
+      why: `${method} on /api/token/revoke`,
+    });
+  }
+  if (mode === 'easyauth' && !signedIn)
+    return problem('revoke', { status: 401, code: 'unauthenticated', why: 'no genuine session' });
+  const target = identityTarget(seen, url.searchParams);
+  if (!target.ok) return problem('revoke', target);
+  if (mode === 'key') {
+    return target.value === undefined
+      ? problem('revoke', {
+          status: 400,
+          code: 'invalid_request',
+          why: 'key holder must name the identity',
+        })
+      : problem('revoke', {
+          status: 404,
+          code: 'identity_not_found',
+          why: 'ACS does not know the identity',
+        });
+  }
+  return target.value === undefined
+    ? appAnswer('revoke', { status: 204 })('revokes the caller’s own tokens')
+    : problem('revoke', {
+        status: 403,
+        code: 'forbidden',
+        why: 'signed-in caller named an identity',
+      });
+}
+
+/** The oracle: what the stack must answer to `r`. */
+export function expectationFor(r: HostileRequest, ctx: OracleContext): Expectation {
+  const seen = seenBy(r, ctx);
+  if (seen.refused) return { layer: 'http', ...seen.refused };
+  let url: URL;
+  try {
+    url = new URL(seen.target, `http://${seen.host ?? 'localhost'}`);
+  } catch {
+    return { layer: 'host', status: 400, why: 'Host and target do not make a URL' };
+  }
+  // RFC 9110 §4.2.4: userinfo in an http URL is invalid.
+  if (url.username !== '' || url.password !== '') {
+    return { layer: 'host', status: 400, why: 'URL with userinfo' };
+  }
+  if (r.host === 'easyauth' && url.pathname.toLowerCase().startsWith('/.auth/')) {
+    throw new Error(`the model does not cover the Easy Auth stand-in's own paths: ${url.pathname}`);
+  }
+  const method = seen.method.toUpperCase();
+  const route = ROUTES.find((x) => x.methods.includes(method) && x.path.test(url.pathname));
+  if (!route) return { layer: 'host', status: 404, why: `no route for ${method} ${url.pathname}` };
+  if (r.host === 'key' && route.route !== 'health') {
+    const presented = seen.headers.has('x-functions-key')
+      ? seen.headers.get('x-functions-key')
+      : (url.searchParams.get('code') ?? undefined);
+    if (presented !== ctx.functionKey)
+      return { layer: 'host', status: 401, why: 'missing or wrong function key' };
+  }
+  const declared = Number(seen.headers.get('content-length') ?? '0');
+  if (declared > HOST_BODY_LIMIT || bodySizeOf(r) > HOST_BODY_LIMIT) {
+    return { layer: 'host', status: 413, why: 'body over the host limit' };
+  }
+  const signedIn = ctx.sessions.has(sessionCookie(seen.headers.get('cookie')) ?? '');
+  switch (route.route) {
+    case 'health':
+      return appAnswer('health', { status: 200 })('anonymous probe; the emulator is up');
+    case 'token':
+      return tokenAnswer(seen, url, r.host, signedIn, ctx);
+    case 'user':
+      return userAnswer(seen, url, r.host, signedIn);
+    case 'revoke':
+      return revokeAnswer(seen, url, r.host, signedIn);
+  }
+}
+
+/**
+ * A valid sign-in deleting its own identity races the same principal's first token request and
+ * can make an identity no 200 accounts for; the suite leaves that to tests/integration/callers.
+ */
+export function deletesOwnIdentity(r: HostileRequest, ctx: OracleContext): boolean {
+  if (r.host !== 'easyauth' || !/user/i.test(r.target)) return false;
+  try {
+    const e = expectationFor(r, ctx);
+    return (
+      e.layer === 'app' &&
+      e.route === 'user' &&
+      e.outcomes.some((o) => o.status === 204) &&
+      r.host === 'easyauth'
+    );
+  } catch {
+    return false;
+  }
+}
