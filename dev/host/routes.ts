@@ -23,6 +23,18 @@ export function readRoutePrefix(projectRoot: string): string {
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/**
+ * A route value, decoded. Broken %-encoding (`OPTIONS /api/%zz` reaches the catch-all preflight
+ * route) is the client's mistake, not the host's: the value is handed over as sent, not a 500.
+ */
+function decodeRouteValue(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 /** Compiles a Functions route template (`users/{id}`, `{id:int?}`, `{*rest}`) to a matcher. */
 function compile(prefix: string, template: string) {
   const names: string[] = [];
@@ -44,7 +56,7 @@ function compile(prefix: string, template: string) {
     const params: Record<string, string> = {};
     names.forEach((name, i) => {
       const value = m[i + 1];
-      if (value !== undefined) params[name] = decodeURIComponent(value);
+      if (value !== undefined) params[name] = decodeRouteValue(value);
     });
     return params;
   };

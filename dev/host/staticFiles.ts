@@ -36,12 +36,18 @@ function isInside(folder: string, target: string): boolean {
   return target.startsWith(folder + path.sep);
 }
 
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+
 /**
  * Reads the request path as sent, before `new URL` quietly resolves `..`: a request that tries to
  * climb out of the folder is refused outright rather than served something else.
  */
 function requestedSegments(rawUrl: string): string[] | 'refuse' | undefined {
-  const rawPath = rawUrl.split(/[?#]/, 1)[0] ?? '/';
+  // An absolute-form target (`GET http://host/path`, RFC 9112 §3.2.2, as proxies send it) names
+  // the path after its authority; an empty one is `/`.
+  const authority = ABSOLUTE_FORM.exec(rawUrl)?.[0];
+  const target = authority === undefined ? rawUrl : rawUrl.slice(authority.length);
+  const rawPath = target.split(/[?#]/, 1)[0] || (authority === undefined ? '' : '/');
   let decoded: string;
   try {
     decoded = decodeURIComponent(rawPath);

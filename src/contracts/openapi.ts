@@ -169,9 +169,11 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
             ...problems(
               'invalid_request',
               'invalid_json',
+              'unsupported_content_type',
               'forbidden',
               'identity_not_found',
               'method_not_allowed',
+              'payload_too_large',
               ...UPSTREAM,
               'storage_unavailable',
             ),
@@ -206,7 +208,15 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
           responses: {
             '204': noContent,
             '401': hostUnauthorized,
-            ...problems('invalid_request', 'forbidden', ...UPSTREAM, 'storage_unavailable'),
+            ...problems(
+              'invalid_request',
+              'invalid_json',
+              'unsupported_content_type',
+              'forbidden',
+              'payload_too_large',
+              ...UPSTREAM,
+              'storage_unavailable',
+            ),
           },
         },
       },

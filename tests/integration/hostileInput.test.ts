@@ -1,7 +1,11 @@
 import fc from 'fast-check';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { rssMb } from '../../dev/host/spawnHost';
+import { DEMO_CONTENT_SECURITY_POLICY } from '../../dev/host/staticFiles';
+import { buildOpenApiDocument } from '../../src/contracts/openapi';
 import {
   CANARY,
   describeRequest,
@@ -15,12 +19,15 @@ import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import {
   deletesOwnIdentity,
   expectationFor,
+  type Expectation,
   type OracleContext,
   type Policy,
+  type Route,
 } from '../support/hostileOracle';
 import { send, type Outcome } from '../support/hostileTransport';
 import { jwtClaims } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
+import { responseValidator } from '../support/openapi';
 
 /**
  * Property-based hostile-input suite: ≥ 10,000 generated requests over real HTTP against a key
@@ -39,7 +46,20 @@ import { startLocalHost, type LocalHostProcess } from '../support/localHost';
  * - 400 with an empty body: the host cannot make a URL of the Host header and target (or it
  *   carries userinfo), or Node's HTTP parser refuses the request (unknown method token, broken
  *   Content-Length framing, no Host); the parser then closes the connection;
- * - 431 with an empty body: Node's parser refuses a header block over its 16 KiB limit.
+ * - 431 with an empty body: Node's parser refuses a header block over its 16 KiB limit;
+ * - the browser demo's files (examples/browser/dist, built by `npm run build`), which the local
+ *   host serves at `/` in front of the routes: 200 with the file's exact bytes, 405 with an empty
+ *   body and `Allow: GET, HEAD` for other methods on a file, 400 with an empty body for a path
+ *   with `..` or NUL or one naming something outside the folder;
+ * - 204 with an empty body from the anonymous CORS preflight (OPTIONS on any path under /api).
+ *
+ * Settings that shape the model:
+ * - rate limits far above the ~11,000 requests a run sends (the per-minute and burst maxima), so
+ *   the limiter spends a token on every admitted request yet a 429 is always a breach; refusals
+ *   have their own test in tests/integration/hardening.test.ts;
+ * - CORS: `*` on the key host and a list of two origins on the easyauth host, so every app answer
+ *   is checked for exactly the CORS headers its Origin earns (either kind);
+ * - no TOKEN_CACHE_KEY: every 200 is a fresh token, which the emulator's counts must match.
  */
 
 const POLICY: Policy = {
@@ -53,7 +73,19 @@ const POLICY_SETTINGS = {
   DEFAULT_SCOPES: POLICY.defaultScopes.join(','),
   DEFAULT_TOKEN_EXPIRY_MINUTES: String(POLICY.defaultExpiryMinutes),
   MAX_TOKEN_EXPIRY_MINUTES: String(POLICY.maxExpiryMinutes),
+  // The largest values config accepts: the limiter runs, but never refuses within a run.
+  RATE_LIMIT_PER_MINUTE: '100000',
+  RATE_LIMIT_BURST: '100000',
+  RATE_LIMIT_KEY_PER_MINUTE: '1000000',
+  RATE_LIMIT_KEY_BURST: '1000000',
 };
+const CORS: Record<HostMode, readonly string[] | '*'> = {
+  key: '*',
+  easyauth: ['https://app.example.com', 'http://localhost:5173'],
+};
+const corsSetting = (origins: readonly string[] | '*') =>
+  origins === '*' ? '*' : origins.join(',');
+const DEMO_ROOT = path.resolve(__dirname, '..', '..', 'examples', 'browser', 'dist');
 
 /** Requests per property run, sent CONCURRENCY at a time (a pool, so one slow answer stalls little). */
 const BATCH = 64;
@@ -83,15 +115,37 @@ let emulator: RunningEmulator;
 let azurite: TestAzurite;
 const hosts = {} as Record<HostMode, LocalHostProcess>;
 let sessions: string[];
+let demoRoot: string;
+const demoBytes = new Map<string, Buffer>();
+/**
+ * The published contract: every answer to an operation it describes must be one it describes.
+ * The host runs without npm's environment, so its copy carries openapi.ts's fallback version.
+ */
+const openApiDocument = buildOpenApiDocument('0.1.0');
+const conformance = responseValidator(openApiDocument);
+const DOCUMENTED_PATHS = openApiDocument.paths as Record<string, Record<string, unknown>>;
 
 beforeAll(async () => {
+  // The host serves the demo only when it is built; the model needs to know which files exist.
+  if (!existsSync(path.join(DEMO_ROOT, 'index.html'))) {
+    throw new Error('examples/browser/dist is missing: run `npm run build` first');
+  }
+  demoRoot = realpathSync(DEMO_ROOT);
+  for (const name of readdirSync(demoRoot)) {
+    demoBytes.set(path.join(demoRoot, name), readFileSync(path.join(demoRoot, name)));
+  }
   [emulator, azurite] = await Promise.all([startEmulator({ port: 0 }), startTestAzurite()]);
   [hosts.key, hosts.easyauth] = await Promise.all([
-    startLocalHost({ ACS_CONNECTION_STRING: emulator.connectionString, ...POLICY_SETTINGS }),
+    startLocalHost({
+      ACS_CONNECTION_STRING: emulator.connectionString,
+      CORS_ALLOWED_ORIGINS: corsSetting(CORS.key),
+      ...POLICY_SETTINGS,
+    }),
     startLocalHost({
       ACS_CONNECTION_STRING: emulator.connectionString,
       AUTH_MODE: 'easyauth',
       IDENTITY_MAP_CONNECTION: azurite.connectionString,
+      CORS_ALLOWED_ORIGINS: corsSetting(CORS.easyauth),
       ...POLICY_SETTINGS,
     }),
   ]);
@@ -130,18 +184,48 @@ class Tally {
   closedByParser = 0;
   statuses = new Map<string, number>();
   families = new Map<string, number>();
+  layers = new Map<string, number>();
+  /** Statuses of the answers that went through the app's endpoint wrapper, which logs each. */
+  logged: Record<HostMode, Map<number, number>> = { key: new Map(), easyauth: new Map() };
   tokens200 = 0;
+  /** App answers that granted a listed origin CORS with credentials. */
+  corsGrants = 0;
   keyModeUnknownIdentity = 0;
   tokenIds = new Set<string>();
   userIds = new Set<string>();
 
-  count(map: Map<string, number>, key: string): void {
+  count<K>(map: Map<K, number>, key: K): void {
     map.set(key, (map.get(key) ?? 0) + 1);
   }
 }
 
 const FORBIDDEN_IN_ANSWERS = (secrets: string[]) => (text: string) =>
   secrets.find((s) => text.includes(s)) ?? /\bat .+\.js:\d+/.exec(text)?.[0];
+
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  pragma: 'no-cache',
+  'x-content-type-options': 'nosniff',
+};
+
+/** The CORS headers of an answer (and `vary`, which only CORS sets here). */
+function corsHeadersOf(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([n]) => n.startsWith('access-control-') || n === 'vary'),
+  );
+}
+
+const sameRecord = (a: Record<string, string>, b: Record<string, string>) =>
+  JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+
+/** The path the OpenAPI document files an app answer under (`/token`, `/user`, …). */
+const DOCUMENTED_PATH: Partial<Record<Route, string>> = {
+  token: '/token',
+  revoke: '/token/revoke',
+  user: '/user',
+  health: '/health',
+  openapi: '/openapi.json',
+};
 
 /** Checks one answer against every property; throws a message naming the request on a breach. */
 function check(r: HostileRequest, outcome: Outcome, ctx: OracleContext, tally: Tally): void {
@@ -170,33 +254,71 @@ function check(r: HostileRequest, outcome: Outcome, ctx: OracleContext, tally: T
   }
   const { status, headers, body } = outcome;
   tally.count(tally.statuses, `${r.host} ${status}`);
-  if (status >= 500) throw breach('5xx answer');
-
-  const leak = FORBIDDEN_IN_ANSWERS([ctx.functionKey, emulator.accessKey, CANARY])(
-    JSON.stringify(headers) + body,
+  tally.count(
+    tally.layers,
+    expected.layer === 'app' ? `app/${expected.route}` : `${expected.layer} ${expected.status}`,
   );
+  if (status >= 500) throw breach('5xx answer');
+  const method = r.method.toUpperCase();
+
+  // A demo file's bytes are compared with the file itself (checkDemoFile); the rest is searched.
+  const isDemoFile = expected.layer === 'files' && status === 200;
+  const searched = JSON.stringify(headers) + (isDemoFile ? '' : body);
+  const leak = FORBIDDEN_IN_ANSWERS([ctx.functionKey, emulator.accessKey, CANARY])(searched);
   if (leak !== undefined) throw breach(`the answer contains ${JSON.stringify(leak)}`);
   const isToken200 = expected.layer === 'app' && expected.route === 'token' && status === 200;
-  if (!isToken200 && (body.includes('eyJ') || JSON.stringify(headers).includes('eyJ'))) {
+  if (!isToken200 && searched.includes('eyJ')) {
     throw breach('a token-like value outside a 200 from /api/token');
   }
-
+  if (expected.layer === 'files') checkDemoFile(expected, method, outcome, breach);
   if (expected.layer !== 'app') {
+    // Only the app speaks CORS; nothing in front of it may grant a browser anything.
+    if (Object.keys(corsHeadersOf(headers)).length > 0)
+      throw breach('CORS headers outside the app');
     if (status !== expected.status) throw breach(`expected the bare ${expected.status}`);
+    if (expected.layer === 'files' && status === 200) return;
     if (body !== '') throw breach('a bare host/parser answer with a body');
+    if (expected.layer === 'files' && expected.status === 405 && headers.allow !== expected.allow) {
+      throw breach(`a 405 without Allow: ${expected.allow}`);
+    }
     return;
   }
+
   const outcomeSpec = expected.outcomes.find((o) => o.status === status);
   if (!outcomeSpec) throw breach(`status ${status} is not what the model allows`);
+  if (expected.route !== 'preflight') tally.count(tally.logged[r.host], status);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    if (headers[name] !== value) throw breach(`${name} is not ${value}`);
+  }
+  if (!sameRecord(corsHeadersOf(headers), expected.cors)) {
+    throw breach(`CORS headers are not exactly ${JSON.stringify(expected.cors)}`);
+  }
+  if (expected.cors['access-control-allow-credentials']) tally.corsGrants++;
+  if (outcomeSpec.allow !== undefined && headers.allow !== outcomeSpec.allow) {
+    throw breach(`a 405 without Allow: ${outcomeSpec.allow}`);
+  }
+  if (method === 'HEAD' || status === 204) {
+    if (body !== '') throw breach(`a body on a ${method === 'HEAD' ? 'HEAD' : '204'} answer`);
+    return;
+  }
+  // Every answer to an operation the document describes must be one it describes.
+  const documentedPath = DOCUMENTED_PATH[expected.route];
+  if (documentedPath !== undefined && DOCUMENTED_PATHS[documentedPath]?.[method.toLowerCase()]) {
+    const errors = conformance(
+      documentedPath,
+      method,
+      status,
+      headers['content-type'] ?? null,
+      JSON.parse(body) as unknown,
+    );
+    if (errors.length > 0) {
+      throw breach(`the answer breaks the OpenAPI document: ${errors.join('; ')}`);
+    }
+  }
 
-  const method = r.method.toUpperCase();
   if (status >= 400) {
     if (headers['content-type'] !== 'application/problem+json')
       throw breach('a 4xx that is not problem+json');
-    if (method === 'HEAD') {
-      if (body !== '') throw breach('a body on a HEAD answer');
-      return;
-    }
     const problem = JSON.parse(body) as Record<string, unknown>;
     const wanted = {
       type: `urn:acs-token-service:problem:${outcomeSpec.code}`,
@@ -219,7 +341,13 @@ function check(r: HostileRequest, outcome: Outcome, ctx: OracleContext, tally: T
     return;
   }
 
-  if (isToken200) {
+  if (headers['content-type'] !== 'application/json; charset=utf-8') {
+    throw breach('a 200 that is not JSON');
+  }
+  if (expected.route === 'openapi') {
+    if (body !== JSON.stringify(openApiDocument))
+      throw breach('not the published OpenAPI document');
+  } else if (expected.route === 'token') {
     const answer = JSON.parse(body) as {
       user?: { communicationUserId?: unknown };
       token?: unknown;
@@ -245,9 +373,35 @@ function check(r: HostileRequest, outcome: Outcome, ctx: OracleContext, tally: T
     }
     tally.tokens200++;
     tally.tokenIds.add(id);
-  } else if (expected.route === 'user' && status === 200) {
+  } else if (expected.route === 'user') {
     tally.userIds.add((JSON.parse(body) as { communicationUserId: string }).communicationUserId);
   }
+}
+
+/** A demo file: its exact bytes (none for HEAD), its type and the page's protective headers. */
+function checkDemoFile(
+  expected: Extract<Expectation, { layer: 'files' }>,
+  method: string,
+  outcome: Extract<Outcome, { kind: 'answer' }>,
+  breach: (what: string) => Error,
+): void {
+  if (expected.status !== 200 || outcome.status !== 200) return;
+  const file = demoBytes.get(expected.file);
+  if (!file) throw breach('the model named a file the suite did not read');
+  const wanted = {
+    'content-type': expected.contentType,
+    'content-length': String(file.length),
+    'cache-control': 'no-store',
+    'content-security-policy': DEMO_CONTENT_SECURITY_POLICY,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
+  for (const [name, value] of Object.entries(wanted)) {
+    if (outcome.headers[name] !== value) throw breach(`${name} is not ${value}`);
+  }
+  // The bytes are compared, not searched: a page may hold any text, but only its own.
+  const body = method === 'HEAD' ? '' : file.toString('utf8');
+  if (outcome.body !== body) throw breach(`not the bytes of ${path.basename(expected.file)}`);
 }
 
 function summary(
@@ -261,6 +415,10 @@ function summary(
     `hostile input: seed=${seed} runs=${numRuns}×${BATCH}`,
     `  requests sent: ${tally.sent} in ${seconds.toFixed(1)} s (${Math.round(tally.sent / seconds)}/s); refused by fetch itself: ${tally.refusedByClient}; closed by the HTTP parser: ${tally.closedByParser}`,
     `  statuses: ${statuses.join(', ')}`,
+    `  answered by: ${[...tally.layers]
+      .sort()
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(', ')}; CORS granted to a listed origin: ${tally.corsGrants}`,
     `  bodies: ${families.join(', ')}`,
     `  tokens issued: ${tally.tokens200} to ${tally.tokenIds.size} identities`,
     `  RSS (MB) after warm-up → end: key ${rss.key.warm} → ${rss.key.end}, easyauth ${rss.easyauth.warm} → ${rss.easyauth.end}`,
@@ -283,12 +441,16 @@ describe('the service under hostile input', () => {
           key: Number(new URL(hosts.key.url).port),
           easyauth: Number(new URL(hosts.easyauth.url).port),
         },
+        cors: CORS,
+        demoRoot,
       };
       const secrets: FuzzSecrets = {
         functionKey: hosts.key.key,
         sessions,
         allowedScopes: POLICY.allowedScopes,
         maxExpiryMinutes: POLICY.maxExpiryMinutes,
+        allowedOrigins: [...new Set(Object.values(CORS).flatMap((o) => (o === '*' ? [] : o)))],
+        demoFiles: [...demoBytes.keys()].map((file) => path.basename(file)),
       };
       const requests = fuzzRequest(secrets)
         .filter((r) => !deletesOwnIdentity(r, ctx))
@@ -334,6 +496,7 @@ describe('the service under hostile input', () => {
       for (const mode of ['key', 'easyauth'] as const) {
         expect(() => process.kill(hosts[mode].pid, 0)).not.toThrow();
         expect((await fetch(`${hosts[mode].url}/api/health`)).status).toBe(200);
+        tally.count(tally.logged[mode], 200);
       }
       await sleep(1_000);
       const end = {
@@ -383,6 +546,16 @@ describe('the service under hostile input', () => {
         ])(log);
         expect(leaked).toBeUndefined();
         expect(log).not.toMatch(/"level":"(error|critical)"/);
+        // One JSON record per request the app answered, with the status the client saw.
+        const records = log
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as { event?: string; status?: number });
+        const logged = new Map<number, number>();
+        for (const rec of records.filter((x) => x.event === 'request')) {
+          tally.count(logged, rec.status ?? 0);
+        }
+        expect([...logged].sort()).toEqual([...tally.logged[mode]].sort());
       }
     },
     TIME_LIMIT_MS + 60_000,

@@ -48,6 +48,10 @@ export interface FuzzSecrets {
   sessions: readonly string[];
   allowedScopes: readonly string[];
   maxExpiryMinutes: number;
+  /** Origins the hosts' CORS settings list, for Origin headers that match or nearly match. */
+  allowedOrigins: readonly string[];
+  /** Files of the browser demo the hosts serve at `/` (`index.html`, `main.js`, …). */
+  demoFiles: readonly string[];
 }
 
 export const SESSION_COOKIE = 'AppServiceAuthSession';
@@ -302,51 +306,95 @@ function easyAuthForgery(): fc.Arbitrary<[string, string][]> {
 
 // --- paths and query strings ---------------------------------------------------------------------
 
-const KNOWN_PATHS = ['/api/token', '/api/token/revoke', '/api/user', '/api/health'];
+const KNOWN_PATHS = [
+  '/api/token',
+  '/api/token/revoke',
+  '/api/user',
+  '/api/health',
+  '/api/openapi.json',
+];
 
-const pathArb: fc.Arbitrary<string> = fc.oneof(
-  { weight: 20, arbitrary: fc.constant('/api/token') },
-  { weight: 5, arbitrary: fc.constantFrom(...KNOWN_PATHS.slice(1)) },
-  {
-    weight: 3,
-    arbitrary: fc
-      .tuple(fc.constantFrom(...KNOWN_PATHS), fc.boolean())
-      .chain(([p, slash]) => randomCase(p).map((c) => (slash ? `${c}/` : c))),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.constantFrom(
-      '/',
-      '',
-      '/api',
-      '/api/',
-      '/api//token',
-      '//api/token',
-      '/api/./token',
-      '/api/x/../token',
-      '/api/%2e%2e/api/token',
-      '/api/%74oken',
-      '/api/token%2Frevoke',
-      '/api/token/revoke/extra',
-      '/api/token;x=1',
-      '/api/tokens',
-      '/api/token//',
-      '/api/user/me',
-      '/api/health/..',
-      '/.well-known/x',
-      '/api/admin',
-      '/admin/functions/token',
-      '/api/token%00',
-      '/api/%E2%80%AE',
+/** Paths the local host's demo-file layer answers, or nearly does. */
+const demoPath = (files: readonly string[]): fc.Arbitrary<string> =>
+  fc.oneof(
+    fc.constantFrom(...files.map((f) => `/${f}`)),
+    fc
+      .tuple(
+        fc.constantFrom(...files),
+        fc.constantFrom('/{f}/', '/{f}//', '//{f}', '/./{f}', '/x/../{f}'),
+      )
+      .map(([f, shape]) => shape.replace('{f}', f)),
+    fc.constantFrom(...files).chain((f) => randomCase(`/${f}`)),
+    fc.constantFrom(...files).map((f) => `/%${f.charCodeAt(0).toString(16)}${f.slice(1)}`),
+    fc.constantFrom(
+      '/favicon.ico',
+      '/.env',
+      '/%2e%2e/etc/passwd',
+      '/..%2f..%2fetc%2fpasswd',
+      '/index.html%00.js',
+      '/%5C..%5Cindex.html',
+      '/\\index.html',
+      '/%2Findex.html',
+      '/api/..%5C..%5Cindex.html',
     ),
-  },
-  {
-    weight: 2,
-    arbitrary: fc
-      .array(hostileString(12), { minLength: 1, maxLength: 4 })
-      .map((segments) => `/api/${segments.map(enc).join('/')}`),
-  },
-);
+  );
+
+function pathArb(secrets: FuzzSecrets): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 20, arbitrary: fc.constant('/api/token') },
+    { weight: 5, arbitrary: fc.constantFrom(...KNOWN_PATHS.slice(1)) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...KNOWN_PATHS), fc.boolean())
+        .chain(([p, slash]) => randomCase(p).map((c) => (slash ? `${c}/` : c))),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        '/',
+        '',
+        '/api',
+        '/api/',
+        '/api//token',
+        '//api/token',
+        '/api/./token',
+        '/api/x/../token',
+        '/api/%2e%2e/api/token',
+        '/api/%74oken',
+        '/api/token%2Frevoke',
+        '/api/token/revoke/extra',
+        '/api/token;x=1',
+        '/api/tokens',
+        '/api/token//',
+        '/api/user/me',
+        '/api/health/..',
+        '/.well-known/x',
+        '/api/admin',
+        '/admin/functions/token',
+        '/api/token%00',
+        '/api/%E2%80%AE',
+        '/api/%zz',
+        '/api/token%',
+        '/api/%E0%A4%A',
+        '/api/x%5C..%5Ctoken',
+        '/api/openapi.json/',
+        '/api/openapi.yaml',
+        '/api/openapi',
+        '/apix',
+        '/API',
+        '/index.html/../api/token',
+      ),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .array(hostileString(12), { minLength: 1, maxLength: 4 })
+        .map((segments) => `/api/${segments.map(enc).join('/')}`),
+    },
+    { weight: 2, arbitrary: demoPath(secrets.demoFiles) },
+  );
+}
 
 const scopeQueryValue = fc.oneof(
   { weight: 6, arbitrary: fc.subarray(ACS_SCOPE_NAMES, { minLength: 1 }).map((s) => s.join(',')) },
@@ -790,6 +838,33 @@ const oversizedHeaders: fc.Arbitrary<[string, string][]> = fc.oneof(
     ),
 );
 
+/** An Origin header: a listed origin, one that nearly is, or anything. */
+function originValue(secrets: FuzzSecrets): fc.Arbitrary<string> {
+  const listed = fc.constantFrom(...secrets.allowedOrigins);
+  return fc.oneof(
+    { weight: 6, arbitrary: listed },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(
+          listed,
+          fc.constantFrom(
+            (o: string) => `${o}/`,
+            (o: string) => o.toUpperCase(),
+            (o: string) => o.replace(/^https?:/, (m) => (m === 'https:' ? 'http:' : 'https:')),
+            (o: string) => `${o}:443`,
+            (o: string) => `${o}.evil.example`,
+            (o: string) => `${o}, ${o}`,
+            (o: string) => ` ${o}`,
+          ),
+        )
+        .map(([o, f]) => f(o)),
+    },
+    { weight: 2, arbitrary: fc.constantFrom('null', '*', '', 'https://evil.example') },
+    { weight: 1, arbitrary: headerText(30) },
+  );
+}
+
 function headersArb(secrets: FuzzSecrets): fc.Arbitrary<[string, string][]> {
   const key = fc.tuple(randomCase('x-functions-key'), keyValue(secrets));
   return fc
@@ -801,6 +876,15 @@ function headersArb(secrets: FuzzSecrets): fc.Arbitrary<[string, string][]> {
       secondCookie: sometimes(fc.tuple(fc.constant('cookie'), cookieHeader(secrets)), 0.05),
       forgery: sometimes(easyAuthForgery(), 0.25),
       secondContentType: sometimes(fc.tuple(fc.constant('content-type'), contentType), 0.05),
+      origin: sometimes(fc.tuple(randomCase('origin'), originValue(secrets)), 0.3),
+      secondOrigin: sometimes(fc.tuple(fc.constant('origin'), originValue(secrets)), 0.03),
+      preflightMethod: sometimes(
+        fc.tuple(
+          randomCase('access-control-request-method'),
+          fc.oneof(fc.constantFrom('POST', 'GET', 'DELETE', 'PUT', ''), headerText(10)),
+        ),
+        0.15,
+      ),
       junk: fc.array(junkHeader, { maxLength: 3 }),
       padding: sometimes(oversizedHeaders, 0.08),
     })
@@ -813,6 +897,9 @@ function headersArb(secrets: FuzzSecrets): fc.Arbitrary<[string, string][]> {
         ...(h.secondCookie ? [h.secondCookie] : []),
         ...(h.secondContentType ? [h.secondContentType] : []),
         ...(h.forgery ?? []),
+        ...(h.origin ? [h.origin] : []),
+        ...(h.secondOrigin ? [h.secondOrigin] : []),
+        ...(h.preflightMethod ? [h.preflightMethod] : []),
         ...h.junk,
         ...(h.padding ?? []),
       ];
@@ -924,7 +1011,7 @@ export function hostileRequest(secrets: FuzzSecrets): fc.Arbitrary<HostileReques
       host: fc.constantFrom<HostMode>('key', 'easyauth'),
       transport: fc.constantFrom<'fetch' | 'raw'>(...Array<'fetch'>(7).fill('fetch'), 'raw'),
       method: methodArb,
-      path: pathArb,
+      path: pathArb(secrets),
       query: fc.option(queryString(secrets), { freq: 2, nil: undefined }),
       headers: headersArb(secrets),
       body: bodyArb(),

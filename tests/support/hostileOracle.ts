@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import {
   ACS_SCOPE_NAMES,
   bodyText,
@@ -12,14 +14,25 @@ import {
  * must answer. It is written from the contract (README: API, Errors, Security model) and the
  * platform's documented behaviour, not from the implementation, so the two can disagree.
  *
- * Answers come from three layers, and only the last one is the app:
+ * Answers come from four layers, and only the last one is the app:
  * - `http`: Node's HTTP parser refuses what is not HTTP/1.1 (an unknown method token, a broken
  *   Content-Length, a missing Host, a header block over 16 KiB) with a bare 400 or 431 and
  *   closes the connection, as any front end would;
  * - `host`: the Functions host answers a Host/URL it cannot parse (400), an unknown route or
  *   method (404), a missing or wrong function key (401) and a body over its 8 MiB limit (413),
  *   all with an empty body, as Azure does;
- * - `app`: everything else, and every 4xx from here is `application/problem+json`.
+ * - `files`: the local host serves the browser demo's files at `/` in front of the routes
+ *   (README: Browser demo): a file for GET and HEAD, a bare 405 with `Allow` for other methods,
+ *   a bare 400 for a path that climbs out of the folder or holds a NUL; everything else falls
+ *   through to the routes;
+ * - `app`: everything else, and every 4xx from here is `application/problem+json`. Every app
+ *   answer carries the security headers and exactly the CORS headers the host's
+ *   `CORS_ALLOWED_ORIGINS` grant the request's Origin; nothing in front of the app adds any.
+ *
+ * The hosts run with rate limits far above what the suite sends, so the limiter runs on every
+ * admitted request but a 429 is never right (rate limiting has its own test in
+ * tests/integration/hardening.test.ts), and without TOKEN_CACHE_KEY, so every 200 is a fresh
+ * token from ACS.
  */
 
 export interface Policy {
@@ -35,26 +48,44 @@ export interface OracleContext {
   sessions: ReadonlySet<string>;
   policy: Policy;
   ports: Record<HostMode, number>;
+  /** Each host's `CORS_ALLOWED_ORIGINS`: exact origins, or `*`. */
+  cors: Record<HostMode, readonly string[] | '*'>;
+  /** The folder the hosts serve at `/` (the built browser demo). */
+  demoRoot: string;
 }
 
-export type Route = 'token' | 'revoke' | 'user' | 'health';
+export type Route = 'token' | 'revoke' | 'user' | 'health' | 'openapi' | 'preflight';
+
+/** What an app answer may be; `allow` is the `Allow` header a 405 must carry. */
+export interface OutcomeSpec {
+  status: number;
+  code?: string;
+  allow?: string;
+}
 
 export interface Grant {
   scopes: string[];
   expiresInMinutes: number;
 }
 
+interface AppAnswer {
+  layer: 'app';
+  route: Route;
+  /** Acceptable answers; more than one only where state the model cannot see decides. */
+  outcomes: OutcomeSpec[];
+  why: string;
+  /** For a 200 from /api/token: what the token must grant. */
+  grant?: Grant;
+}
+
 export type Expectation =
   | { layer: 'http' | 'host'; status: number; why: string }
-  | {
-      layer: 'app';
-      route: Route;
-      /** Acceptable answers; more than one only where state the model cannot see decides. */
-      outcomes: { status: number; code?: string }[];
-      why: string;
-      /** For a 200 from /api/token: what the token must grant. */
-      grant?: Grant;
-    };
+  | { layer: 'files'; status: 400; why: string }
+  | { layer: 'files'; status: 405; allow: string; why: string }
+  /** `file` is the absolute path of the file whose bytes the answer carries (none for HEAD). */
+  | { layer: 'files'; status: 200; file: string; contentType: string; why: string }
+  /** `cors`: the `access-control-*` and `vary` headers the answer carries, exactly. */
+  | (AppAnswer & { cors: Record<string, string> });
 
 const APP_BODY_LIMIT = 16 * 1024;
 const HOST_BODY_LIMIT = 8 * 1024 * 1024;
@@ -188,24 +219,124 @@ function seenBy(r: HostileRequest, ctx: OracleContext): Seen {
   return r.transport === 'fetch' ? seenViaFetch(r, port) : seenViaRaw(r, port);
 }
 
-const ROUTES: { route: Route; path: RegExp; methods: readonly string[] }[] = [
-  {
-    route: 'token',
-    path: /^\/api\/token\/?$/i,
-    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
-  },
+/**
+ * The function routes (case-insensitive, an optional trailing slash). The token and user
+ * functions take every method but OPTIONS, so a wrong one is a 405 problem, not the host's 404;
+ * OPTIONS on any path under /api is the anonymous CORS preflight.
+ */
+const FUNCTION_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
+const ROUTES: { route: Route; path: RegExp; methods: readonly string[]; needsKey: boolean }[] = [
+  { route: 'token', path: /^\/api\/token\/?$/i, methods: FUNCTION_METHODS, needsKey: true },
   {
     route: 'revoke',
     path: /^\/api\/token\/revoke\/?$/i,
-    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+    methods: FUNCTION_METHODS,
+    needsKey: true,
   },
+  { route: 'user', path: /^\/api\/user\/?$/i, methods: FUNCTION_METHODS, needsKey: true },
+  { route: 'health', path: /^\/api\/health\/?$/i, methods: ['GET'], needsKey: false },
   {
-    route: 'user',
-    path: /^\/api\/user\/?$/i,
-    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+    route: 'openapi',
+    path: /^\/api\/openapi\.json\/?$/i,
+    methods: ['GET'],
+    needsKey: false,
   },
-  { route: 'health', path: /^\/api\/health\/?$/i, methods: ['GET'] },
+  { route: 'preflight', path: /^\/api(\/.*)?$/i, methods: ['OPTIONS'], needsKey: false },
 ];
+
+const DEMO_CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+};
+
+/** The demo folder does not change during a run; asking the file system once per path is enough. */
+const fileKnown = new Map<string, boolean>();
+function isFile(file: string): boolean {
+  let known = fileKnown.get(file);
+  if (known === undefined) {
+    try {
+      known = statSync(file).isFile();
+    } catch {
+      known = false; // missing, or a path through a file (`index.html/x`)
+    }
+    if (fileKnown.size < 10_000) fileKnown.set(file, known);
+  }
+  return known;
+}
+
+/**
+ * The demo-file layer. It reads the path as sent (an absolute-form target's path after its
+ * authority), before any `..` is resolved, so a request that climbs out of the folder is refused
+ * instead of quietly served something else; `\` separates segments as `/` does. A path that is not
+ * a file there (a hidden name, a folder, a missing file, broken %-encoding) is the routes' to
+ * answer: `undefined`.
+ */
+function demoFileAnswer(seen: Seen, root: string): Expectation | undefined {
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(seen.target)?.[0];
+  const rawPath = (authority ? seen.target.slice(authority.length) : seen.target).split(
+    /[?#]/,
+    1,
+  )[0]!;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(authority && rawPath === '' ? '/' : rawPath);
+  } catch {
+    return undefined;
+  }
+  const refuse = (why: string): Expectation => ({ layer: 'files', status: 400, why });
+  if (!decoded.startsWith('/')) return refuse('not a path');
+  if (decoded.includes('\0')) return refuse('NUL in the path');
+  const segments = decoded.slice(1).split(/[\\/]/);
+  if (segments.includes('..')) return refuse('`..` in the path');
+  if (segments.some((s) => s.startsWith('.'))) return undefined;
+  // `//x` names the absolute file-system path `/x`, which is outside the folder.
+  const file = path.resolve(root, segments.join('/') || 'index.html');
+  if (!file.startsWith(root + path.sep)) return refuse('a path outside the folder');
+  if (!isFile(file)) return undefined;
+  const method = seen.method.toUpperCase();
+  if (method !== 'GET' && method !== 'HEAD') {
+    return { layer: 'files', status: 405, allow: 'GET, HEAD', why: `${method} on a demo file` };
+  }
+  const contentType = DEMO_CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
+  return { layer: 'files', status: 200, file, contentType, why: 'a demo file' };
+}
+
+/**
+ * CORS (README: Security model): a listed origin is echoed with credentials; `*` allows any
+ * origin, never with credentials. A preflight from an allowed origin that names a method also
+ * learns what it may send.
+ */
+function corsFor(
+  seen: Seen,
+  allowed: readonly string[] | '*',
+  preflight: boolean,
+): Record<string, string> {
+  const origin = seen.headers.get('origin') ?? '';
+  const headers: Record<string, string> = {};
+  if (allowed === '*') {
+    headers['access-control-allow-origin'] = '*';
+    headers['access-control-expose-headers'] = 'retry-after';
+  } else {
+    if (allowed.length > 0) headers.vary = 'Origin';
+    if (origin !== '' && allowed.includes(origin)) {
+      headers['access-control-allow-origin'] = origin;
+      headers['access-control-allow-credentials'] = 'true';
+      headers['access-control-expose-headers'] = 'retry-after';
+    }
+  }
+  if (
+    preflight &&
+    headers['access-control-allow-origin'] &&
+    (seen.headers.get('access-control-request-method') ?? '') !== ''
+  ) {
+    headers['access-control-allow-methods'] = 'GET, POST, DELETE';
+    headers['access-control-allow-headers'] = 'content-type, x-functions-key, traceparent';
+    headers['access-control-max-age'] = '600';
+  }
+  return headers;
+}
 
 /** The session cookie's value as a cookie parser reads it: the first pair with that exact name. */
 function sessionCookie(cookieHeader: string | undefined): string | undefined {
@@ -352,9 +483,7 @@ function identityTarget(seen: Seen, query: URLSearchParams): Result<string | und
   return { ok: true, value: input.communicationUserId as string | undefined };
 }
 
-type AppAnswer = Extract<Expectation, { layer: 'app' }>;
-
-function appAnswer(route: Route, ...outcomes: { status: number; code?: string }[]) {
+function appAnswer(route: Route, ...outcomes: OutcomeSpec[]) {
   return (why: string, grant?: Grant): AppAnswer => ({
     layer: 'app',
     route,
@@ -366,6 +495,13 @@ function appAnswer(route: Route, ...outcomes: { status: number; code?: string }[
 const problem = (route: Route, f: Failure): AppAnswer =>
   appAnswer(route, { status: f.status, code: f.code })(f.why);
 
+const methodNotAllowed = (route: Route, method: string, allowed: string[]): AppAnswer =>
+  appAnswer(route, {
+    status: 405,
+    code: 'method_not_allowed',
+    allow: allowed.join(', '),
+  })(`${method} on ${route}`);
+
 function tokenAnswer(
   seen: Seen,
   url: URL,
@@ -374,13 +510,8 @@ function tokenAnswer(
   ctx: OracleContext,
 ): AppAnswer {
   const method = seen.method.toUpperCase();
-  if (method !== 'GET' && method !== 'POST') {
-    return problem('token', {
-      status: 405,
-      code: 'method_not_allowed',
-      why: `${method} on /api/token`,
-    });
-  }
+  if (method !== 'GET' && method !== 'POST')
+    return methodNotAllowed('token', method, ['GET', 'POST']);
   if (mode === 'easyauth' && !signedIn)
     return problem('token', { status: 401, code: 'unauthenticated', why: 'no genuine session' });
   const input = method === 'GET' ? tokenQuery(url.searchParams) : jsonBody(seen);
@@ -407,13 +538,8 @@ function tokenAnswer(
 
 function userAnswer(seen: Seen, url: URL, mode: HostMode, signedIn: boolean): AppAnswer {
   const method = seen.method.toUpperCase();
-  if (method !== 'GET' && method !== 'DELETE') {
-    return problem('user', {
-      status: 405,
-      code: 'method_not_allowed',
-      why: `${method} on /api/user`,
-    });
-  }
+  if (method !== 'GET' && method !== 'DELETE')
+    return methodNotAllowed('user', method, ['GET', 'DELETE']);
   if (mode === 'easyauth' && !signedIn)
     return problem('user', { status: 401, code: 'unauthenticated', why: 'no genuine session' });
   if (method === 'GET') {
@@ -447,13 +573,7 @@ function userAnswer(seen: Seen, url: URL, mode: HostMode, signedIn: boolean): Ap
 
 function revokeAnswer(seen: Seen, url: URL, mode: HostMode, signedIn: boolean): AppAnswer {
   const method = seen.method.toUpperCase();
-  if (method !== 'POST') {
-    return problem('revoke', {
-      status: 405,
-      code: 'method_not_allowed',
-      why: `${method} on /api/token/revoke`,
-    });
-  }
+  if (method !== 'POST') return methodNotAllowed('revoke', method, ['POST']);
   if (mode === 'easyauth' && !signedIn)
     return problem('revoke', { status: 401, code: 'unauthenticated', why: 'no genuine session' });
   const target = identityTarget(seen, url.searchParams);
@@ -497,10 +617,12 @@ export function expectationFor(r: HostileRequest, ctx: OracleContext): Expectati
   if (r.host === 'easyauth' && url.pathname.toLowerCase().startsWith('/.auth/')) {
     throw new Error(`the model does not cover the Easy Auth stand-in's own paths: ${url.pathname}`);
   }
+  const demoFile = demoFileAnswer(seen, ctx.demoRoot);
+  if (demoFile) return demoFile;
   const method = seen.method.toUpperCase();
   const route = ROUTES.find((x) => x.methods.includes(method) && x.path.test(url.pathname));
   if (!route) return { layer: 'host', status: 404, why: `no route for ${method} ${url.pathname}` };
-  if (r.host === 'key' && route.route !== 'health') {
+  if (r.host === 'key' && route.needsKey) {
     const presented = seen.headers.has('x-functions-key')
       ? seen.headers.get('x-functions-key')
       : (url.searchParams.get('code') ?? undefined);
@@ -511,16 +633,31 @@ export function expectationFor(r: HostileRequest, ctx: OracleContext): Expectati
   if (declared > HOST_BODY_LIMIT || bodySizeOf(r) > HOST_BODY_LIMIT) {
     return { layer: 'host', status: 413, why: 'body over the host limit' };
   }
+  const answer = routeAnswer(route.route, seen, url, r.host, ctx);
+  return { ...answer, cors: corsFor(seen, ctx.cors[r.host], route.route === 'preflight') };
+}
+
+function routeAnswer(
+  route: Route,
+  seen: Seen,
+  url: URL,
+  mode: HostMode,
+  ctx: OracleContext,
+): AppAnswer {
   const signedIn = ctx.sessions.has(sessionCookie(seen.headers.get('cookie')) ?? '');
-  switch (route.route) {
+  switch (route) {
+    case 'preflight':
+      return appAnswer('preflight', { status: 204 })('anonymous CORS preflight');
+    case 'openapi':
+      return appAnswer('openapi', { status: 200 })('the anonymous OpenAPI document');
     case 'health':
       return appAnswer('health', { status: 200 })('anonymous probe; the emulator is up');
     case 'token':
-      return tokenAnswer(seen, url, r.host, signedIn, ctx);
+      return tokenAnswer(seen, url, mode, signedIn, ctx);
     case 'user':
-      return userAnswer(seen, url, r.host, signedIn);
+      return userAnswer(seen, url, mode, signedIn);
     case 'revoke':
-      return revokeAnswer(seen, url, r.host, signedIn);
+      return revokeAnswer(seen, url, mode, signedIn);
   }
 }
 

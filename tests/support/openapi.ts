@@ -1,4 +1,4 @@
-import Ajv2020 from 'ajv/dist/2020';
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 
 const DOCUMENT_ID = 'https://acs-token-service.invalid/openapi.json';
@@ -18,6 +18,16 @@ export function responseValidator(document: Record<string, unknown>) {
       { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }
     >
   >;
+  // Compiling costs milliseconds; the hostile-input suite checks thousands of answers.
+  const compiled = new Map<string, ValidateFunction>();
+  const validatorFor = (ref: string): ValidateFunction => {
+    let validate = compiled.get(ref);
+    if (!validate) {
+      validate = ajv.compile({ $ref: `${DOCUMENT_ID}${ref}` });
+      compiled.set(ref, validate);
+    }
+    return validate;
+  };
   return (
     path: string,
     method: string,
@@ -33,9 +43,7 @@ export function responseValidator(document: Record<string, unknown>) {
     if (!media)
       return [`${status} documents ${Object.keys(response.content).join(', ')}, got ${mediaType}`];
     if (!media.schema) return [];
-    const validate = ajv.compile({
-      $ref: `${DOCUMENT_ID}${String((media.schema as { $ref: string }).$ref)}`,
-    });
+    const validate = validatorFor(String((media.schema as { $ref: string }).$ref));
     return validate(body)
       ? []
       : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);

@@ -40,6 +40,12 @@ describe('local host routes', () => {
     expect(optional.match('/api/items')).toEqual({});
     expect(optional.match('/api/items/7')).toEqual({ id: '7' });
   });
+
+  it('hands over a value with broken %-encoding as sent instead of throwing', () => {
+    const catchAll = route('{*path}');
+    expect(catchAll.match('/api/%zz/x%E0%A4')).toEqual({ path: '%zz/x%E0%A4' });
+    expect(catchAll.match('/api/a%2Fb')).toEqual({ path: 'a/b' });
+  });
 });
 
 describe('function keys', () => {

@@ -77,6 +77,29 @@ describe('the OpenAPI document', () => {
     );
   });
 
+  it('documents the body problems of every operation that reads a JSON body', () => {
+    type Responses = Record<string, { description?: string }>;
+    const bodyReaders = [
+      ['/token', 'post'],
+      ['/token/revoke', 'post'],
+      ['/user', 'delete'],
+    ] as const;
+    for (const [route, method] of bodyReaders) {
+      const responses = (paths[route]?.[method] as { responses: Responses }).responses;
+      expect({
+        operation: `${method} ${route}`,
+        invalidJson: responses['400']?.description?.includes('`invalid_json`'),
+        contentType: responses['400']?.description?.includes('`unsupported_content_type`'),
+        tooLarge: responses['413']?.description?.includes('`payload_too_large`'),
+      }).toEqual({
+        operation: `${method} ${route}`,
+        invalidJson: true,
+        contentType: true,
+        tooLarge: true,
+      });
+    }
+  });
+
   it('names both security schemes', () => {
     expect(
       Object.keys((document.components as { securitySchemes: object }).securitySchemes).sort(),

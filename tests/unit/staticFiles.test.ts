@@ -132,6 +132,23 @@ describe('staticFiles', () => {
     expect(seen).toEqual([]);
   });
 
+  it('reads the path of an absolute-form target', async () => {
+    const answers = await Promise.all(
+      [
+        'http://localhost/main.js',
+        'http://example.test:8080/api/ping?x=1',
+        'http://localhost',
+        'http://localhost/../outside.txt',
+      ].map((p) => raw(port, 'GET', p)),
+    );
+    expect(answers.map((a) => [a.status, a.body])).toEqual([
+      [200, 'export {};'],
+      [200, 'pong'],
+      [200, '<!doctype html><title>demo</title>'],
+      [400, ''],
+    ]);
+  });
+
   it('does not follow a symbolic link out of the folder', async () => {
     const answer = await raw(port, 'GET', '/escape.txt');
     expect(answer.status).toBe(404);
