@@ -39,6 +39,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
 
   const signingKey = await createSigningKey();
   const server = createServer();
+  // Like a cloud front end, keep idle connections well beyond a client's reuse window: Node's 5 s
+  // default lets a server close a socket the SDK is about to reuse, and a create that dies that
+  // way cannot be retried safely.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
   await listen(server, opts.port ?? 0, host);
   const { port } = server.address() as AddressInfo;
   const url = `http://${hostForUrl(host)}:${port}`;

@@ -2,13 +2,13 @@ import { app } from '@azure/functions';
 import { buildOpenApiDocument } from '../contracts/openapi';
 import { endpoint } from '../http/endpoint';
 import { json } from '../http/respond';
+import { SERVICE_VERSION } from '../version';
 
-const VERSION = process.env.npm_package_version ?? '0.1.0';
 let document: Record<string, unknown> | undefined;
 
 /** `GET /api/openapi.json` (anonymous): the contract, built once on first request. */
 export const openApiHandler = endpoint(['GET'], () => {
-  document ??= buildOpenApiDocument(VERSION);
+  document ??= buildOpenApiDocument(SERVICE_VERSION);
   return Promise.resolve(json(200, document));
 });
 

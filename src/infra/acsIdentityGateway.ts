@@ -81,17 +81,15 @@ export class AcsIdentityGateway implements IdentityService {
     repeatability: Repeatability,
     operation: (client: CommunicationIdentityClient, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
+    // The deadline is for ACS's answer: loading the SDK on a cold instance must not spend it.
+    const client = await this.connected();
     const deadline = Date.now() + this.timeoutMs;
     const signal = AbortSignal.timeout(this.timeoutMs);
     this.budget.recordCall();
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
       try {
-        this.client ??= this.connect().catch((err: unknown) => {
-          this.client = undefined; // let the next request try again
-          throw err;
-        });
-        const result = await operation(await this.client, signal);
+        const result = await operation(client, signal);
         recordAcsCall(performance.now() - started, attempt > 0);
         return result;
       } catch (err) {
@@ -107,6 +105,18 @@ export class AcsIdentityGateway implements IdentityService {
         if (repeatability === 'create' && !refusedBeforeProcessing(err)) recordUnknownCreate();
         throw fromAcsError(err, signal.aborted);
       }
+    }
+  }
+
+  private async connected(): Promise<CommunicationIdentityClient> {
+    this.client ??= this.connect().catch((err: unknown) => {
+      this.client = undefined; // let the next request try again
+      throw err;
+    });
+    try {
+      return await this.client;
+    } catch (err) {
+      throw fromAcsError(err, false);
     }
   }
 }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SERVICE_VERSION } from '../../src/version';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { rssMb } from '../../dev/host/spawnHost';
 import { DEMO_CONTENT_SECURITY_POLICY } from '../../dev/host/staticFiles';
@@ -121,7 +122,7 @@ const demoBytes = new Map<string, Buffer>();
  * The published contract: every answer to an operation it describes must be one it describes.
  * The host runs without npm's environment, so its copy carries openapi.ts's fallback version.
  */
-const openApiDocument = buildOpenApiDocument('0.1.0');
+const openApiDocument = buildOpenApiDocument(SERVICE_VERSION);
 const conformance = responseValidator(openApiDocument);
 const DOCUMENTED_PATHS = openApiDocument.paths as Record<string, Record<string, unknown>>;
 

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { HttpMethod } from '@azure/functions';
 import { buildOpenApiDocument } from '../../src/contracts/openapi';
+import { SERVICE_VERSION } from '../../src/version';
 
 const registered: { name: string; route: string; methods: HttpMethod[] }[] = [];
 
@@ -104,5 +105,14 @@ describe('the OpenAPI document', () => {
     expect(
       Object.keys((document.components as { securitySchemes: object }).securitySchemes).sort(),
     ).toEqual(['easyAuth', 'functionKeyHeader', 'functionKeyQuery']);
+  });
+});
+
+describe('SERVICE_VERSION', () => {
+  it("is package.json's version", () => {
+    const pkg = JSON.parse(
+      readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'),
+    ) as { version: string };
+    expect(SERVICE_VERSION).toBe(pkg.version);
   });
 });
