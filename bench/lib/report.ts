@@ -1,0 +1,51 @@
+import type { BenchRow, ColdStartRow, ImportTimeRow, LoadRow, TargetResult } from './targets';
+
+const cell = (n: number | undefined, digits = 1) =>
+  n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits);
+
+function loadTable(rows: LoadRow[]): string[] {
+  return [
+    '| workload | impl | cache | conc. | tokens | tokens/s | p50 ms | p99 ms | overhead p99 ms | ACS calls/token | table ops/token | CPU ms/token host, emulator | host RSS start → end MB |',
+    '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.workload} | ${r.impl} | ${r.cache ?? '–'} | ${r.concurrency} | ${r.tokens}${r.non2xx + r.errors > 0 ? ` (+${r.non2xx + r.errors} failed)` : ''}${r.truncated ? ' (truncated)' : ''} | ${cell(r.tokensPerSec, 0)} | ${cell(r.p50Ms)} | ${cell(r.p99Ms)} | ${cell(r.overheadP99Ms)} | ${cell(r.acsCallsPerToken, 3)} | ${cell(r.tableOpsPerToken, 3)} | ${cell(r.hostCpuMsPerToken, 2)}, ${cell(r.emulatorCpuMsPerToken, 2)} | ${cell(r.rssStartMb)} → ${cell(r.rssEndMb)}${r.rssSlopeMbPer10k === undefined ? '' : ` (peak ${cell(r.rssPeakMb)}, slope ${cell(r.rssSlopeMbPer10k, 2)} MB/10k)`} |`,
+    ),
+  ];
+}
+
+function startTable(rows: (ColdStartRow | ImportTimeRow)[]): string[] {
+  return [
+    '| measurement | build | entry | median ms | detail |',
+    '|---|---|---|--:|---|',
+    ...rows.map((r) => {
+      if (r.missing) return `| ${r.workload} | ${r.impl} | ${r.entry} | missing | not built yet |`;
+      if (r.workload === 'cold-start') {
+        return `| spawn → first token | ${r.impl} | ${r.entry} | ${cell(r.firstTokenMs, 0)} | host ready after ${cell(r.readyMs, 0)} ms; runs: ${(r.samplesMs ?? []).map((s) => s.toFixed(0)).join(', ')} |`;
+      }
+      return `| import entry module | ${r.impl} | ${r.entry} | ${cell(r.importMs, 0)} | runs: ${(r.samplesMs ?? []).map((s) => s.toFixed(0)).join(', ')} |`;
+    }),
+  ];
+}
+
+/** The markdown the bench prints (and bench/README.md quotes). */
+export function renderReport(rows: BenchRow[], targets: TargetResult[], notes: string[]): string {
+  const load = rows.filter(
+    (r): r is LoadRow => r.workload !== 'cold-start' && r.workload !== 'import-time',
+  );
+  const starts = rows.filter(
+    (r): r is ColdStartRow | ImportTimeRow =>
+      r.workload === 'cold-start' || r.workload === 'import-time',
+  );
+  return [
+    '',
+    ...(load.length ? loadTable(load) : []),
+    '',
+    ...(starts.length ? startTable(starts) : []),
+    '',
+    ...notes.map((n) => `Note: ${n}`),
+    ...(notes.length ? [''] : []),
+    ...targets.map((t) => `${t.status.padEnd(7)} ${t.name}: ${t.detail}`),
+    '',
+  ].join('\n');
+}
