@@ -50,6 +50,12 @@ const hostUnauthorized = {
     'Missing or wrong function key (answered by the Functions host, empty body), or no Easy Auth sign-in (problem `unauthenticated`)',
   content: { 'application/problem+json': { schema: ref('Problem') } },
 };
+/** What every route that reads a JSON body can answer about the body itself. */
+const BODY_PROBLEMS: ErrorCode[] = [
+  'invalid_json',
+  'unsupported_content_type',
+  'payload_too_large',
+];
 const UPSTREAM: ErrorCode[] = [
   'rate_limited',
   'upstream_throttled',
@@ -101,14 +107,12 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
             '401': hostUnauthorized,
             ...problems(
               'invalid_request',
-              'invalid_json',
-              'unsupported_content_type',
+              ...BODY_PROBLEMS,
               'scope_not_allowed',
               'expiry_not_allowed',
               'forbidden',
               'identity_not_found',
               'method_not_allowed',
-              'payload_too_large',
               ...UPSTREAM,
               'storage_unavailable',
             ),
@@ -168,12 +172,10 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
             '401': hostUnauthorized,
             ...problems(
               'invalid_request',
-              'invalid_json',
-              'unsupported_content_type',
+              ...BODY_PROBLEMS,
               'forbidden',
               'identity_not_found',
               'method_not_allowed',
-              'payload_too_large',
               ...UPSTREAM,
               'storage_unavailable',
             ),
@@ -210,10 +212,8 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
             '401': hostUnauthorized,
             ...problems(
               'invalid_request',
-              'invalid_json',
-              'unsupported_content_type',
+              ...BODY_PROBLEMS,
               'forbidden',
-              'payload_too_large',
               ...UPSTREAM,
               'storage_unavailable',
             ),
