@@ -11,6 +11,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { startEmulatorProcess } from './lib/services';
 import { rssMb, spawnHost } from '../dev/host/spawnHost';
+import { workerNodeOptions } from './lib/deployment';
 
 const KEY = 'load-test-key-0123456789';
 
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
     // One key drives all the traffic here; its rate limit would turn the run into a 429 test.
     RATE_LIMIT_KEY_PER_MINUTE: '0',
     LOG_LEVEL: 'warning',
+    // The heap limit the deployment gives the worker (infra/), so RSS is what Azure would see.
+    NODE_OPTIONS: workerNodeOptions(),
   });
   const json = { 'content-type': 'application/json' };
   const withKey = { ...json, 'x-functions-key': KEY };

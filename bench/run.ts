@@ -14,6 +14,7 @@ import { freePort, startAzurite, type RunningAzurite } from '../dev/azurite';
 import { rssMb, spawnHost, type HostProcess } from '../dev/host/spawnHost';
 import { eachLimited, send } from './lib/http';
 import { fire, type LoadPlan, type RequestShape } from './lib/load';
+import { workerNodeOptions } from './lib/deployment';
 import { cpuMs } from './lib/proc';
 import { renderReport } from './lib/report';
 import {
@@ -71,6 +72,10 @@ const settings = {
   seed: intSetting('BENCH_SEED', 20_250_101, 0, 2 ** 31),
   principals: PRINCIPALS,
   zipfS: ZIPF_S,
+  /** NODE_OPTIONS of every host process: the deployment's, then BENCH_HOST_NODE_OPTIONS. */
+  hostNodeOptions: [workerNodeOptions(), process.env.BENCH_HOST_NODE_OPTIONS?.trim() ?? '']
+    .join(' ')
+    .trim(),
   newCallerConcurrency: NEW_CALLER_CONCURRENCY,
   returningConcurrency: RETURNING_CONCURRENCY,
 };
@@ -101,6 +106,14 @@ function appEntry(): string {
 
 function hostEnv(bench: Bench, extra: Record<string, string>): Record<string, string> {
   const profileDir = process.env.BENCH_PROFILE_DIR?.trim();
+  const memoryLog = process.env.BENCH_MEMORY_LOG?.trim();
+  const nodeOptions = [
+    profileDir ? `--require ${path.join(projectRoot, 'dist', 'bench', 'cpuProfile.js')}` : '',
+    memoryLog ? `--require ${path.join(projectRoot, 'dist', 'bench', 'memoryWatch.js')}` : '',
+    settings.hostNodeOptions,
+  ]
+    .filter(Boolean)
+    .join(' ');
   return {
     ACS_CONNECTION_STRING: bench.emulator.connectionString,
     FUNCTIONS_DEV_KEY: KEY,
@@ -108,12 +121,9 @@ function hostEnv(bench: Bench, extra: Record<string, string>): Record<string, st
     RATE_LIMIT_KEY_PER_MINUTE: '0',
     LOG_LEVEL: 'warning',
     LOCAL_HOST_ENTRIES: `${bench.appEntry},${BASELINE_ENTRY}`,
-    ...(profileDir
-      ? {
-          BENCH_PROFILE_DIR: path.resolve(profileDir),
-          NODE_OPTIONS: `--require ${path.join(projectRoot, 'dist', 'bench', 'cpuProfile.js')}`,
-        }
-      : {}),
+    ...(profileDir ? { BENCH_PROFILE_DIR: path.resolve(profileDir) } : {}),
+    ...(memoryLog ? { BENCH_MEMORY_LOG: path.resolve(memoryLog) } : {}),
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     ...extra,
   };
 }
@@ -144,6 +154,39 @@ interface RowMeta {
   cache?: LoadRow['cache'];
 }
 
+interface CpuSnapshot {
+  host: number;
+  emulator: number;
+  tables: number;
+  loadGenerator: number;
+}
+
+/** CPU time so far (ms) of every process a run involves; the table side is Azurite + counter. */
+function cpuSnapshot(bench: Bench, host: HostProcess): CpuSnapshot {
+  const own = process.cpuUsage();
+  return {
+    host: cpuMs(host.pid),
+    emulator: cpuMs(bench.emulator.pid),
+    tables: cpuMs(bench.azurite.pid) + cpuMs(bench.counter.pid),
+    loadGenerator: (own.user + own.system) / 1000,
+  };
+}
+
+/** CPU per token of each process, and how busy they kept the machine's cores together. */
+function cpuSince(before: CpuSnapshot, after: CpuSnapshot, tokens: number, seconds: number) {
+  const used = (k: keyof CpuSnapshot) => after[k] - before[k];
+  const per = (k: keyof CpuSnapshot) => round(used(k) / tokens, 3);
+  const total = used('host') + used('emulator') + used('tables') + used('loadGenerator');
+  return {
+    hostCpuMsPerToken: per('host'),
+    emulatorCpuMsPerToken: per('emulator'),
+    tableCpuMsPerToken: per('tables'),
+    loadGeneratorCpuMsPerToken: per('loadGenerator'),
+    cpuMsPerToken: round(total / tokens, 3),
+    coresBusyPct: round((100 * total) / (seconds * 1000 * os.cpus().length), 0),
+  };
+}
+
 /** One measured run: load plus the emulator's, the table counter's and the host's own numbers. */
 async function measure(
   bench: Bench,
@@ -155,11 +198,10 @@ async function measure(
   const acsBefore = await bench.emulator.totalCalls();
   const tableBefore = await bench.counter.count();
   const rssStartMb = rssMb(host.pid);
-  const cpuBefore = { host: cpuMs(host.pid), emulator: cpuMs(bench.emulator.pid) };
+  const cpuBefore = cpuSnapshot(bench, host);
   const outcome = await fire(host.url, shape, plan);
   const rssEndMb = rssMb(host.pid);
-  const hostCpu = cpuMs(host.pid) - cpuBefore.host;
-  const emulatorCpu = cpuMs(bench.emulator.pid) - cpuBefore.emulator;
+  const cpu = cpuSince(cpuBefore, cpuSnapshot(bench, host), outcome.tokens, outcome.seconds);
   // A truncated run leaves requests in flight; let them reach ACS before the counters are read.
   if (outcome.truncated) await sleep(1_000 + 4 * settings.acsLatencyMs);
   const acsCalls = (await bench.emulator.totalCalls()) - acsBefore;
@@ -186,8 +228,7 @@ async function measure(
     tableOpsPerToken: round(perToken(tableOps), 4),
     rssStartMb,
     rssEndMb,
-    hostCpuMsPerToken: round(perToken(hostCpu), 3),
-    emulatorCpuMsPerToken: round(perToken(emulatorCpu), 3),
+    ...cpu,
     loadAverage1m: round(os.loadavg()[0] ?? NaN, 2),
     ...(outcome.truncated ? { truncated: true } : {}),
   };
@@ -317,7 +358,7 @@ async function warmPrincipals(
   const acsBefore = await bench.emulator.totalCalls();
   const tableBefore = await bench.counter.count();
   const rssStartMb = rssMb(host.pid);
-  const cpuBefore = { host: cpuMs(host.pid), emulator: cpuMs(bench.emulator.pid) };
+  const cpuBefore = cpuSnapshot(bench, host);
   const latencies: number[] = [];
   let failures = 0;
   const started = performance.now();
@@ -357,8 +398,7 @@ async function warmPrincipals(
     tableOpsPerToken: round(tableOps / tokens, 4),
     rssStartMb,
     rssEndMb: rssMb(host.pid),
-    hostCpuMsPerToken: round((cpuMs(host.pid) - cpuBefore.host) / tokens, 3),
-    emulatorCpuMsPerToken: round((cpuMs(bench.emulator.pid) - cpuBefore.emulator) / tokens, 3),
+    ...cpuSince(cpuBefore, cpuSnapshot(bench, host), tokens, seconds),
     loadAverage1m: round(os.loadavg()[0] ?? NaN, 2),
   });
   console.log(
@@ -593,7 +633,7 @@ async function main(): Promise<void> {
   const loadStart = os.loadavg();
   const entry = appEntry();
   console.log(
-    `bench: ACS latency ${settings.acsLatencyMs} ms, ${settings.seconds} s per run, app ${entry}, ${os.cpus().length} CPUs, load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`,
+    `bench: ACS latency ${settings.acsLatencyMs} ms, ${settings.seconds} s per run, app ${entry}, host NODE_OPTIONS "${settings.hostNodeOptions}", ${os.cpus().length} CPUs, load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`,
   );
   const notes: string[] = [];
   if ((run.has('returning') || run.has('soak')) && !buildKnowsTokenCache(entry)) {

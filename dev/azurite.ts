@@ -10,6 +10,8 @@ export const AZURITE_KEY =
 
 export interface RunningAzurite {
   port: number;
+  /** The Azurite process (the benchmark reads its CPU time). */
+  pid: number;
   connectionString: string;
   stop(): Promise<void>;
 }
@@ -97,6 +99,7 @@ export async function startAzurite(options: {
   }
   return {
     port,
+    pid: child.pid ?? 0,
     connectionString: azuriteConnectionString(port),
     async stop() {
       // Azurite saves its data on SIGINT only; SIGTERM would lose up to 5 s of writes.

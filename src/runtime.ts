@@ -1,22 +1,25 @@
 import { loadConfig, type Config } from './config';
 import { CallerIdentities } from './domain/callerIdentities';
 import { CallerLimits } from './domain/callerLimits';
-import type { IdentityService } from './domain/identityService';
+import type { TokenDeps } from './domain/issueToken';
 import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
 import { AcsReachability } from './infra/acsReachability';
 import { AesTokenSealer } from './infra/aesTokenSealer';
+import type { RequestFacts } from './infra/requestFacts';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** Everything the functions need, built once per process from validated config. */
 export interface Services {
   config: Config;
   policy: TokenPolicy;
-  identity: IdentityService;
-  /** One ACS identity per signed-in principal (easyauth mode only). */
-  callers: CallerIdentities | undefined;
   reachability: AcsReachability;
   limits: CallerLimits;
+  /**
+   * What the domain reaches ACS through, for one request: the process's one ACS client and (in
+   * easyauth mode) its identity map, with every ACS call recorded in the request's facts.
+   */
+  forRequest(facts: RequestFacts): TokenDeps;
 }
 
 export function buildServices(config: Config): Services {
@@ -25,22 +28,26 @@ export function buildServices(config: Config): Services {
     config.acsTimeoutMs,
   );
   const { identityMap } = config;
+  /** One ACS identity per signed-in principal (easyauth mode only). */
+  const callers = identityMap
+    ? new CallerIdentities({
+        identity,
+        map: new TableIdentityMap(() => createTableClient(identityMap)),
+        // A reservation must outlive the slowest ACS call its holder can make.
+        leaseMs: config.acsTimeoutMs + 5_000,
+        waitMs: config.acsTimeoutMs + 2_000,
+        cache: config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined,
+      })
+    : undefined;
   return {
     config,
     policy: new TokenPolicy(config),
-    identity,
-    callers: identityMap
-      ? new CallerIdentities({
-          identity,
-          map: new TableIdentityMap(() => createTableClient(identityMap)),
-          // A reservation must outlive the slowest ACS call its holder can make.
-          leaseMs: config.acsTimeoutMs + 5_000,
-          waitMs: config.acsTimeoutMs + 2_000,
-          cache: config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined,
-        })
-      : undefined,
     reachability: new AcsReachability(config.acs.endpoint),
     limits: new CallerLimits(config.rateLimits),
+    forRequest(facts) {
+      const observed = identity.observedBy(facts);
+      return { identity: observed, callers: callers?.using(observed) };
+    },
   };
 }
 

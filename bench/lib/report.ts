@@ -5,11 +5,11 @@ const cell = (n: number | undefined, digits = 1) =>
 
 function loadTable(rows: LoadRow[]): string[] {
   return [
-    '| workload | impl | cache | conc. | tokens | tokens/s | p50 ms | p99 ms | overhead p99 ms | ACS calls/token | table ops/token | CPU ms/token host, emulator | host RSS start → end MB |',
-    '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| workload | impl | cache | conc. | tokens | tokens/s | p50 ms | p99 ms | overhead p99 ms | ACS calls/token | table ops/token | CPU ms/token host, emulator, tables, load gen | cores busy | host RSS start → end MB |',
+    '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...rows.map(
       (r) =>
-        `| ${r.workload} | ${r.impl} | ${r.cache ?? '–'} | ${r.concurrency} | ${r.tokens}${r.non2xx + r.errors > 0 ? ` (+${r.non2xx + r.errors} failed)` : ''}${r.truncated ? ' (truncated)' : ''} | ${cell(r.tokensPerSec, 0)} | ${cell(r.p50Ms)} | ${cell(r.p99Ms)} | ${cell(r.overheadP99Ms)} | ${cell(r.acsCallsPerToken, 3)} | ${cell(r.tableOpsPerToken, 3)} | ${cell(r.hostCpuMsPerToken, 2)}, ${cell(r.emulatorCpuMsPerToken, 2)} | ${cell(r.rssStartMb)} → ${cell(r.rssEndMb)}${r.rssSlopeMbPer10k === undefined ? '' : ` (peak ${cell(r.rssPeakMb)}, slope ${cell(r.rssSlopeMbPer10k, 2)} MB/10k)`} |`,
+        `| ${r.workload} | ${r.impl} | ${r.cache ?? '–'} | ${r.concurrency} | ${r.tokens}${r.non2xx + r.errors > 0 ? ` (+${r.non2xx + r.errors} failed)` : ''}${r.truncated ? ' (truncated)' : ''} | ${cell(r.tokensPerSec, 0)} | ${cell(r.p50Ms)} | ${cell(r.p99Ms)} | ${cell(r.overheadP99Ms)} | ${cell(r.acsCallsPerToken, 3)} | ${cell(r.tableOpsPerToken, 3)} | ${cell(r.hostCpuMsPerToken, 2)}, ${cell(r.emulatorCpuMsPerToken, 2)}, ${cell(r.tableCpuMsPerToken, 2)}, ${cell(r.loadGeneratorCpuMsPerToken, 2)} | ${r.coresBusyPct === undefined ? '–' : `${r.coresBusyPct}%`} | ${cell(r.rssStartMb)} → ${cell(r.rssEndMb)}${r.rssSlopeMbPer10k === undefined ? '' : ` (peak ${cell(r.rssPeakMb)}, slope ${cell(r.rssSlopeMbPer10k, 2)} MB/10k)`} |`,
     ),
   ];
 }

@@ -13,7 +13,7 @@ export const revokeHandler = endpoint(['POST'], async (request, _context, facts)
   const deps = services();
   const caller = admitCaller(request, deps, facts);
   const { communicationUserId } = validate(IdentityTargetSchema, await readIdentityTarget(request));
-  await revokeTokens(deps, caller, communicationUserId);
+  await revokeTokens(deps.forRequest(facts), caller, communicationUserId);
   return noContent();
 });
 

@@ -18,7 +18,7 @@ export const tokenHandler = endpoint(['GET', 'POST'], async (request, _context, 
   );
   const grant = policy.grant(asked, caller);
   facts.scopes = grant.scopes;
-  return json(200, await issueToken(deps, caller, grant, communicationUserId));
+  return json(200, await issueToken(deps.forRequest(facts), caller, grant, communicationUserId));
 });
 
 app.http('token', {

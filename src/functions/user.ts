@@ -12,9 +12,10 @@ import { services } from '../runtime';
 export const userHandler = endpoint(['GET', 'DELETE'], async (request, _context, facts) => {
   const deps = services();
   const caller = admitCaller(request, deps, facts);
-  if (request.method === 'GET') return json(200, await findUser(deps, caller));
+  const acs = deps.forRequest(facts);
+  if (request.method === 'GET') return json(200, await findUser(acs, caller));
   const { communicationUserId } = validate(IdentityTargetSchema, await readIdentityTarget(request));
-  await deleteUser(deps, caller, communicationUserId);
+  await deleteUser(acs, caller, communicationUserId);
   return noContent();
 });
 

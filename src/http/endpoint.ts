@@ -6,7 +6,7 @@ import type {
   InvocationContext,
 } from '@azure/functions';
 import { AppError } from '../domain/errors';
-import { withRequestFacts, type RequestFacts } from '../infra/requestFacts';
+import { newRequestFacts, type RequestFacts } from '../infra/requestFacts';
 import { services } from '../runtime';
 import { corsHeaders } from './cors';
 import { correlationId, logEvent } from './log';
@@ -32,7 +32,7 @@ export function endpoint(methods: readonly HttpMethod[], handler: Handler): Http
   return async (request, context) => {
     const started = performance.now();
     const path = new URL(request.url).pathname;
-    const facts: RequestFacts = { acsCalls: 0, acsMs: 0, acsRetries: 0 };
+    const facts = newRequestFacts();
     let response: HttpResponseInit;
     let outcome = 'ok';
     try {
@@ -41,7 +41,7 @@ export function endpoint(methods: readonly HttpMethod[], handler: Handler): Http
           allow: methods,
         });
       }
-      response = await withRequestFacts(facts, () => handler(request, context, facts));
+      response = await handler(request, context, facts);
     } catch (err) {
       outcome = err instanceof AppError ? err.code : 'internal_error';
       response = toProblemResponse(err, context, path);

@@ -5,7 +5,7 @@ import type { AcsScope } from '../contracts/token';
 import type { AccessToken, IdentityService, IssuedIdentity } from '../domain/identityService';
 import { fromAcsError } from './acsErrors';
 import { refusedBeforeProcessing, retryDelayMs, RetryBudget, type Repeatability } from './acsRetry';
-import { recordAcsCall, recordUnknownCreate } from './requestFacts';
+import { recordAcsCall, recordUnknownCreate, type RequestFacts } from './requestFacts';
 
 /**
  * Builds the ACS client. The SDK's own retries are off: it would repeat a `createUserAndToken`
@@ -34,7 +34,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * `IdentityService` over the real ACS client: one client per process, created on first use,
  * one deadline per call (retries included), safe retries within a budget, and every failure
- * translated by `fromAcsError`.
+ * translated by `fromAcsError`. Each call can record its attempts in a request's facts;
+ * `observedBy` gives the domain a view that always does.
  */
 export class AcsIdentityGateway implements IdentityService {
   private client: Promise<CommunicationIdentityClient> | undefined;
@@ -45,8 +46,22 @@ export class AcsIdentityGateway implements IdentityService {
     private readonly budget = new RetryBudget(),
   ) {}
 
-  async createUserAndToken(scopes: AcsScope[], expiresInMinutes: number): Promise<IssuedIdentity> {
-    const result = await this.call('create', (client, abortSignal) =>
+  /** This gateway (same client, same retry budget) recording every ACS call in `facts`. */
+  observedBy(facts: RequestFacts): IdentityService {
+    return {
+      createUserAndToken: (scopes, minutes) => this.createUserAndToken(scopes, minutes, facts),
+      getToken: (id, scopes, minutes) => this.getToken(id, scopes, minutes, facts),
+      revokeTokens: (id) => this.revokeTokens(id, facts),
+      deleteUser: (id) => this.deleteUser(id, facts),
+    };
+  }
+
+  async createUserAndToken(
+    scopes: AcsScope[],
+    expiresInMinutes: number,
+    facts?: RequestFacts,
+  ): Promise<IssuedIdentity> {
+    const result = await this.call(facts, 'create', (client, abortSignal) =>
       client.createUserAndToken(scopes, { tokenExpiresInMinutes: expiresInMinutes, abortSignal }),
     );
     return {
@@ -55,8 +70,13 @@ export class AcsIdentityGateway implements IdentityService {
     };
   }
 
-  async getToken(id: string, scopes: AcsScope[], expiresInMinutes: number): Promise<AccessToken> {
-    const result = await this.call('idempotent', (client, abortSignal) =>
+  async getToken(
+    id: string,
+    scopes: AcsScope[],
+    expiresInMinutes: number,
+    facts?: RequestFacts,
+  ): Promise<AccessToken> {
+    const result = await this.call(facts, 'idempotent', (client, abortSignal) =>
       client.getToken({ communicationUserId: id }, scopes, {
         tokenExpiresInMinutes: expiresInMinutes,
         abortSignal,
@@ -65,19 +85,20 @@ export class AcsIdentityGateway implements IdentityService {
     return { token: result.token, expiresOn: result.expiresOn };
   }
 
-  async revokeTokens(id: string): Promise<void> {
-    await this.call('idempotent', (client, abortSignal) =>
+  async revokeTokens(id: string, facts?: RequestFacts): Promise<void> {
+    await this.call(facts, 'idempotent', (client, abortSignal) =>
       client.revokeTokens({ communicationUserId: id }, { abortSignal }),
     );
   }
 
-  async deleteUser(id: string): Promise<void> {
-    await this.call('idempotent', (client, abortSignal) =>
+  async deleteUser(id: string, facts?: RequestFacts): Promise<void> {
+    await this.call(facts, 'idempotent', (client, abortSignal) =>
       client.deleteUser({ communicationUserId: id }, { abortSignal }),
     );
   }
 
   private async call<T>(
+    facts: RequestFacts | undefined,
     repeatability: Repeatability,
     operation: (client: CommunicationIdentityClient, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
@@ -90,10 +111,10 @@ export class AcsIdentityGateway implements IdentityService {
       const started = performance.now();
       try {
         const result = await operation(client, signal);
-        recordAcsCall(performance.now() - started, attempt > 0);
+        recordAcsCall(facts, performance.now() - started, attempt > 0);
         return result;
       } catch (err) {
-        recordAcsCall(performance.now() - started, attempt > 0);
+        recordAcsCall(facts, performance.now() - started, attempt > 0);
         const delay = signal.aborted
           ? undefined
           : retryDelayMs(repeatability, err, attempt, deadline - Date.now());
@@ -102,7 +123,7 @@ export class AcsIdentityGateway implements IdentityService {
           continue;
         }
         // ACS may have created an identity we will never hear of: say so, for reconciliation.
-        if (repeatability === 'create' && !refusedBeforeProcessing(err)) recordUnknownCreate();
+        if (repeatability === 'create' && !refusedBeforeProcessing(err)) recordUnknownCreate(facts);
         throw fromAcsError(err, signal.aborted);
       }
     }

@@ -94,6 +94,22 @@ describe('checkTargets', () => {
     });
   });
 
+  it('says when a failed ratio was bound by CPU, and what CPU per token allows', () => {
+    const rows = passingRun();
+    Object.assign(rows[4] as LoadRow, { tokensPerSec: 300, cpuMsPerToken: 3, coresBusyPct: 90 });
+    Object.assign(rows[5] as LoadRow, { cpuMsPerToken: 3.6, coresBusyPct: 85 });
+    expect(statusOf(rows, 'new caller, concurrency 50')?.detail).toBe(
+      '1.50× (300 vs 200 tokens/s); CPU-bound: the cores were 90% / 85% busy, and CPU per token ' +
+        'across every process (host, emulator, tables, load generator) was 3.00 ms ours vs 3.60 ms ' +
+        'baseline, which allows at most 1.20× on this machine',
+    );
+    // One side with idle cores: latency, not CPU, set its rate; nothing to explain.
+    (rows[5] as LoadRow).coresBusyPct = 40;
+    expect(statusOf(rows, 'new caller, concurrency 50')?.detail).toBe(
+      '1.50× (300 vs 200 tokens/s)',
+    );
+  });
+
   it('fails the cached target when a cached run still calls ACS', () => {
     const rows = passingRun();
     Object.assign(rows[8] as LoadRow, { acsCalls: 1000, acsCallsPerToken: 1 });

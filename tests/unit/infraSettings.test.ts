@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_INSTANCE_MEMORY_MB, workerNodeOptions } from '../../bench/lib/deployment';
 import { SettingsSchema } from '../../src/config';
 import { objectEntries, paramDefault } from '../support/bicep';
 
@@ -47,7 +48,7 @@ const NOT_IN_INFRA: Record<string, string> = {
  * schema and are ignored in the comparison.
  */
 const PLATFORM_SETTING =
-  /^(FUNCTIONS_|AzureWebJobs|APPLICATIONINSIGHTS_|WEBSITE_|MICROSOFT_PROVIDER_AUTHENTICATION_SECRET$)/;
+  /^(FUNCTIONS_|AzureWebJobs|APPLICATIONINSIGHTS_|WEBSITE_|MICROSOFT_PROVIDER_AUTHENTICATION_SECRET$|NODE_OPTIONS$)/;
 
 const schemaKeys = Object.keys(SettingsSchema.shape).sort();
 type SettingName = keyof typeof SettingsSchema.shape;
@@ -150,6 +151,18 @@ describe('infra app settings against SettingsSchema', () => {
     );
     expect(paramDefault(mainBicep, 'enableEasyAuth')).toBe(false);
     expect(SettingsSchema.shape.AUTH_MODE.parse(undefined)).toBe('key');
+  });
+});
+
+describe('infra runtime settings the benchmark copies', () => {
+  it('caps the heap as bench/lib/deployment.ts does, for the default instance size', () => {
+    expect(paramDefault(mainBicep, 'instanceMemoryMB')).toBe(DEFAULT_INSTANCE_MEMORY_MB);
+    const nodeOptions = objectEntries(functionAppBicep, 'platformSettings').find(
+      (entry) => entry.key === 'NODE_OPTIONS',
+    );
+    expect(nodeOptions?.value).toBe("'--max-old-space-size=${instanceMemoryMB / 4}'");
+    expect(workerNodeOptions(4096)).toBe('--max-old-space-size=1024');
+    expect(workerNodeOptions()).toBe('--max-old-space-size=512');
   });
 });
 
