@@ -674,7 +674,10 @@ async function main(): Promise<void> {
     );
   }
   console.log(renderReport(bench.rows, targets, notes));
-  const out = path.join(projectRoot, 'bench', 'results', 'latest.json');
+  const out = path.resolve(
+    projectRoot,
+    process.env.BENCH_RESULTS?.trim() || path.join('bench', 'results', 'latest.json'),
+  );
   mkdirSync(path.dirname(out), { recursive: true });
   // Written as Prettier would, so `npm run lint` accepts the committed file as it is.
   const text = await format(
