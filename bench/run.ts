@@ -446,6 +446,12 @@ async function returningWorkload(bench: Bench, soak: boolean, returning: boolean
     amount: settings.returningRequests,
     capSeconds: 180,
   };
+  /** One returning row: warm the shape on another sequence, then measure the fixed one. */
+  async function measureReturning(host: HostProcess, cookies: string[], meta: RowMeta) {
+    const baseline = meta.impl === 'baseline';
+    await warmUp(host, returningShape(cookies, settings.seed + 1, baseline), RETURNING_CONCURRENCY);
+    await measure(bench, host, meta, returningShape(cookies, settings.seed, baseline), plan);
+  }
   if (returning) {
     console.log('returning callers, cache off (easyauth)');
     const host = await startHost(bench, easyAuth);
@@ -455,23 +461,9 @@ async function returningWorkload(bench: Bench, soak: boolean, returning: boolean
       returningShape(cookies, settings.seed + 1, false),
       returningShape(cookies, settings.seed + 1, true),
     ]);
-    await warmUp(host, returningShape(cookies, settings.seed + 1, false), RETURNING_CONCURRENCY);
-    await measure(
-      bench,
-      host,
-      { workload: 'returning', impl: 'ours', cache: 'off' },
-      returningShape(cookies, settings.seed, false),
-      plan,
-    );
+    await measureReturning(host, cookies, { workload: 'returning', impl: 'ours', cache: 'off' });
     // The baseline ignores the principal, but it gets the very same request sequence.
-    await warmUp(host, returningShape(cookies, settings.seed + 1, true), RETURNING_CONCURRENCY);
-    await measure(
-      bench,
-      host,
-      { workload: 'returning', impl: 'baseline' },
-      returningShape(cookies, settings.seed, true),
-      plan,
-    );
+    await measureReturning(host, cookies, { workload: 'returning', impl: 'baseline' });
     await host.stop();
   }
 
@@ -484,14 +476,7 @@ async function returningWorkload(bench: Bench, soak: boolean, returning: boolean
   await warmPrincipals(bench, host, cookies, 'on');
   await warmHost(host, [returningShape(cookies, settings.seed + 1, false)]);
   if (returning) {
-    await warmUp(host, returningShape(cookies, settings.seed + 1, false), RETURNING_CONCURRENCY);
-    await measure(
-      bench,
-      host,
-      { workload: 'returning', impl: 'ours', cache: 'on' },
-      returningShape(cookies, settings.seed, false),
-      plan,
-    );
+    await measureReturning(host, cookies, { workload: 'returning', impl: 'ours', cache: 'on' });
   }
   if (soak) await soakRun(bench, host, cookies);
   await host.stop();

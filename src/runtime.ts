@@ -23,30 +23,31 @@ export interface Services {
 }
 
 export function buildServices(config: Config): Services {
-  const identity = new AcsIdentityGateway(
+  const gateway = new AcsIdentityGateway(
     () => createIdentityClient(config.acs),
     config.acsTimeoutMs,
   );
   const { identityMap } = config;
-  /** One ACS identity per signed-in principal (easyauth mode only). */
-  const callers = identityMap
-    ? new CallerIdentities({
-        identity,
-        map: new TableIdentityMap(() => createTableClient(identityMap)),
-        // A reservation must outlive the slowest ACS call its holder can make.
-        leaseMs: config.acsTimeoutMs + 5_000,
-        waitMs: config.acsTimeoutMs + 2_000,
-        cache: config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined,
-      })
-    : undefined;
+  // Shared by every request: one table client, one sealer. Only the ACS view is per request.
+  const callerOptions = identityMap && {
+    map: new TableIdentityMap(() => createTableClient(identityMap)),
+    // A reservation must outlive the slowest ACS call its holder can make.
+    leaseMs: config.acsTimeoutMs + 5_000,
+    waitMs: config.acsTimeoutMs + 2_000,
+    cache: config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined,
+  };
   return {
     config,
     policy: new TokenPolicy(config),
     reachability: new AcsReachability(config.acs.endpoint),
     limits: new CallerLimits(config.rateLimits),
     forRequest(facts) {
-      const observed = identity.observedBy(facts);
-      return { identity: observed, callers: callers?.using(observed) };
+      const identity = gateway.observedBy(facts);
+      return {
+        identity,
+        // One ACS identity per signed-in principal (easyauth mode only).
+        callers: callerOptions && new CallerIdentities({ ...callerOptions, identity }),
+      };
     },
   };
 }

@@ -45,11 +45,6 @@ export class CallerIdentities {
     this.sleep = o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** The same identities, reached through another ACS client (a request's observed one). */
-  using(identity: IdentityService): CallerIdentities {
-    return new CallerIdentities({ ...this.o, identity });
-  }
-
   /** A token for the principal's identity, creating the identity on first use. */
   async token(key: string, grant: TokenGrant): Promise<TokenResponse> {
     const giveUpAt = this.now() + this.o.waitMs;

@@ -12,7 +12,7 @@ export interface IssuedIdentity {
 
 /**
  * What the domain needs from ACS Identity. The production implementation is
- * `AcsIdentityGateway` (src/infra); it translates every ACS failure into an `AppError`.
+ * `AcsIdentityGateway.observedBy` (src/infra); it translates every ACS failure into an `AppError`.
  */
 export interface IdentityService {
   /** One round trip: a new identity and its first token. */

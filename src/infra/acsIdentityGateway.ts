@@ -32,12 +32,12 @@ export async function createIdentityClient(
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * `IdentityService` over the real ACS client: one client per process, created on first use,
- * one deadline per call (retries included), safe retries within a budget, and every failure
- * translated by `fromAcsError`. Each call can record its attempts in a request's facts;
- * `observedBy` gives the domain a view that always does.
+ * ACS Identity over the real client: one client per process, created on first use, one deadline
+ * per call (retries included), safe retries within a budget, and every failure translated by
+ * `fromAcsError`. The domain gets it per request, as the `IdentityService` of `observedBy`, so
+ * that every attempt lands in that request's facts.
  */
-export class AcsIdentityGateway implements IdentityService {
+export class AcsIdentityGateway {
   private client: Promise<CommunicationIdentityClient> | undefined;
 
   constructor(
@@ -49,17 +49,17 @@ export class AcsIdentityGateway implements IdentityService {
   /** This gateway (same client, same retry budget) recording every ACS call in `facts`. */
   observedBy(facts: RequestFacts): IdentityService {
     return {
-      createUserAndToken: (scopes, minutes) => this.createUserAndToken(scopes, minutes, facts),
-      getToken: (id, scopes, minutes) => this.getToken(id, scopes, minutes, facts),
-      revokeTokens: (id) => this.revokeTokens(id, facts),
-      deleteUser: (id) => this.deleteUser(id, facts),
+      createUserAndToken: (scopes, minutes) => this.createUserAndToken(facts, scopes, minutes),
+      getToken: (id, scopes, minutes) => this.getToken(facts, id, scopes, minutes),
+      revokeTokens: (id) => this.revokeTokens(facts, id),
+      deleteUser: (id) => this.deleteUser(facts, id),
     };
   }
 
-  async createUserAndToken(
+  private async createUserAndToken(
+    facts: RequestFacts,
     scopes: AcsScope[],
     expiresInMinutes: number,
-    facts?: RequestFacts,
   ): Promise<IssuedIdentity> {
     const result = await this.call(facts, 'create', (client, abortSignal) =>
       client.createUserAndToken(scopes, { tokenExpiresInMinutes: expiresInMinutes, abortSignal }),
@@ -70,11 +70,11 @@ export class AcsIdentityGateway implements IdentityService {
     };
   }
 
-  async getToken(
+  private async getToken(
+    facts: RequestFacts,
     id: string,
     scopes: AcsScope[],
     expiresInMinutes: number,
-    facts?: RequestFacts,
   ): Promise<AccessToken> {
     const result = await this.call(facts, 'idempotent', (client, abortSignal) =>
       client.getToken({ communicationUserId: id }, scopes, {
@@ -85,20 +85,20 @@ export class AcsIdentityGateway implements IdentityService {
     return { token: result.token, expiresOn: result.expiresOn };
   }
 
-  async revokeTokens(id: string, facts?: RequestFacts): Promise<void> {
+  private async revokeTokens(facts: RequestFacts, id: string): Promise<void> {
     await this.call(facts, 'idempotent', (client, abortSignal) =>
       client.revokeTokens({ communicationUserId: id }, { abortSignal }),
     );
   }
 
-  async deleteUser(id: string, facts?: RequestFacts): Promise<void> {
+  private async deleteUser(facts: RequestFacts, id: string): Promise<void> {
     await this.call(facts, 'idempotent', (client, abortSignal) =>
       client.deleteUser({ communicationUserId: id }, { abortSignal }),
     );
   }
 
   private async call<T>(
-    facts: RequestFacts | undefined,
+    facts: RequestFacts,
     repeatability: Repeatability,
     operation: (client: CommunicationIdentityClient, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
