@@ -17,7 +17,34 @@ export type TableConnection =
   | { kind: 'connectionString'; connectionString: string; table: string }
   | { kind: 'managedIdentity'; endpoint: URL; table: string };
 
-export type AuthMode = 'key' | 'easyauth';
+export type AuthMode = 'key' | 'easyauth' | 'jwt';
+
+/** Asymmetric JWS algorithms a bearer token may use; `none` and HMAC are never among them. */
+export const OIDC_ALGORITHM_CHOICES = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+export type OidcAlgorithm = (typeof OIDC_ALGORITHM_CHOICES)[number];
+
+/** How bearer tokens are validated in jwt mode. */
+export interface OidcSettings {
+  /** Compared exactly with each token's `iss`, and the base of discovery. */
+  issuer: string;
+  audiences: string[];
+  /** When unset, the `jwks_uri` of the issuer's discovery document. */
+  jwksUri: URL | undefined;
+  algorithms: OidcAlgorithm[];
+  rolesClaim: string;
+  clockSkewSeconds: number;
+}
 
 /** What an Easy Auth role may be granted (TOKEN_POLICY). */
 export interface RoleRule {
@@ -34,8 +61,10 @@ export interface Config {
     principal: { perMinute: number; burst: number };
     key: { perMinute: number; burst: number };
   };
-  /** Present in easyauth mode, where each principal keeps one ACS identity. */
+  /** Present in easyauth and jwt modes, where each principal keeps one ACS identity. */
   identityMap: TableConnection | undefined;
+  /** Present in jwt mode. */
+  oidc: OidcSettings | undefined;
   /** AES-256 key for the token cache; undefined turns the cache off. */
   tokenCacheKey: Buffer | undefined;
   /** Role → rule; undefined means ALLOWED_SCOPES apply to every caller. */
@@ -246,7 +275,9 @@ export const SettingsSchema = z.object({
   ACS_TIMEOUT_MS: integerSetting(10_000, 100, 120_000),
   AUTH_MODE: setting((v, fail): AuthMode => {
     if (v === undefined) return 'key';
-    return v === 'key' || v === 'easyauth' ? v : fail('must be key or easyauth');
+    return v === 'key' || v === 'easyauth' || v === 'jwt'
+      ? v
+      : fail('must be key, easyauth or jwt');
   }),
   // Set by App Service when Authentication (Easy Auth) is on; the only reason to trust its headers.
   WEBSITE_AUTH_ENABLED: setting((v) => v?.toLowerCase() === 'true'),
@@ -277,6 +308,36 @@ export const SettingsSchema = z.object({
       ? key
       : fail('must be 32 random bytes, base64 (openssl rand -base64 32)');
   }),
+  // jwt mode: bearer tokens from an OpenID Connect provider, validated in the app.
+  OIDC_ISSUER: setting((v, fail) => {
+    if (v === undefined) return undefined;
+    parseEndpoint(v, fail);
+    return v; // kept as written: a token's iss must equal it exactly, trailing slash and all
+  }),
+  OIDC_AUDIENCE: setting((v) =>
+    v === undefined ? undefined : [...new Set(v.split(',').map((a) => a.trim()))].filter(Boolean),
+  ),
+  OIDC_JWKS_URI: setting((v, fail) => (v === undefined ? undefined : parseEndpoint(v, fail))),
+  OIDC_ALGORITHMS: setting((v, fail): OidcAlgorithm[] => {
+    const names = (v ?? 'RS256')
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean);
+    const refused = names.filter((n) => !(OIDC_ALGORITHM_CHOICES as readonly string[]).includes(n));
+    if (names.length === 0 || refused.length > 0) {
+      fail(
+        `must be a comma-separated list of ${OIDC_ALGORITHM_CHOICES.join(', ')}; none and HMAC (HS*) are never accepted${
+          refused.length ? ` (refused: ${refused.map((n) => n.slice(0, 20)).join(', ')})` : ''
+        }`,
+      );
+    }
+    return [...new Set(names)] as OidcAlgorithm[];
+  }),
+  OIDC_ROLES_CLAIM: setting((v, fail) => {
+    if (v === undefined) return 'roles';
+    return v.length <= 256 ? v : fail('must be a claim name of at most 256 characters');
+  }),
+  OIDC_CLOCK_SKEW_SECONDS: integerSetting(60, 0, 300),
 });
 
 /** Parses the environment once, at start-up; throws a `ConfigError` naming each bad setting. */
@@ -340,8 +401,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         'IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT: required when AUTH_MODE is easyauth',
       );
     }
+  } else if (s.AUTH_MODE === 'jwt') {
+    if (!s.OIDC_ISSUER) problems.push('OIDC_ISSUER: required when AUTH_MODE is jwt');
+    if (!s.OIDC_AUDIENCE?.length) {
+      problems.push('OIDC_AUDIENCE: required when AUTH_MODE is jwt (one or more, comma-separated)');
+    }
+    if (!identityMap) {
+      problems.push(
+        'IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT: required when AUTH_MODE is jwt',
+      );
+    }
   } else if (s.TOKEN_POLICY) {
-    problems.push('TOKEN_POLICY: roles come from Easy Auth; it needs AUTH_MODE=easyauth');
+    problems.push(
+      'TOKEN_POLICY: roles come from Easy Auth or bearer tokens; it needs AUTH_MODE=easyauth or jwt',
+    );
+  }
+  if (s.AUTH_MODE !== 'jwt') {
+    const stray = (['OIDC_ISSUER', 'OIDC_AUDIENCE', 'OIDC_JWKS_URI'] as const).filter(
+      (name) => s[name] !== undefined,
+    );
+    if (stray.length > 0) problems.push(`${stray.join(', ')}: only used when AUTH_MODE is jwt`);
   }
   const rolePolicy = s.TOKEN_POLICY
     ? Object.fromEntries(
@@ -380,7 +459,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       principal: { perMinute: s.RATE_LIMIT_PER_MINUTE, burst: s.RATE_LIMIT_BURST },
       key: { perMinute: s.RATE_LIMIT_KEY_PER_MINUTE, burst: s.RATE_LIMIT_KEY_BURST },
     },
-    identityMap: s.AUTH_MODE === 'easyauth' ? identityMap : undefined,
+    identityMap: s.AUTH_MODE === 'key' ? undefined : identityMap,
+    oidc:
+      s.AUTH_MODE === 'jwt' && s.OIDC_ISSUER && s.OIDC_AUDIENCE
+        ? {
+            issuer: s.OIDC_ISSUER,
+            audiences: s.OIDC_AUDIENCE,
+            jwksUri: s.OIDC_JWKS_URI,
+            algorithms: s.OIDC_ALGORITHMS,
+            rolesClaim: s.OIDC_ROLES_CLAIM,
+            clockSkewSeconds: s.OIDC_CLOCK_SKEW_SECONDS,
+          }
+        : undefined,
     rolePolicy,
     acs,
     allowedScopes: s.ALLOWED_SCOPES,

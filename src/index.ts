@@ -20,7 +20,7 @@ console.info(
     authMode: config.authMode,
     acsAuth: config.acs.kind,
     tokenCache:
-      config.authMode !== 'easyauth'
+      config.authMode === 'key'
         ? 'off (key mode)'
         : config.tokenCacheKey
           ? 'on'

@@ -6,6 +6,7 @@ import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
 import { AcsReachability } from './infra/acsReachability';
 import { AesTokenSealer } from './infra/aesTokenSealer';
+import { OidcVerifier } from './infra/oidcVerifier';
 import type { RequestFacts } from './infra/requestFacts';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
@@ -15,6 +16,8 @@ export interface Services {
   policy: TokenPolicy;
   reachability: AcsReachability;
   limits: CallerLimits;
+  /** Validates bearer tokens (jwt mode only). */
+  bearer: OidcVerifier | undefined;
   /**
    * What the domain reaches ACS through, for one request: the process's one ACS client and (in
    * easyauth mode) its identity map, with every ACS call recorded in the request's facts.
@@ -41,11 +44,12 @@ export function buildServices(config: Config): Services {
     policy: new TokenPolicy(config),
     reachability: new AcsReachability(config.acs.endpoint),
     limits: new CallerLimits(config.rateLimits),
+    bearer: config.oidc && new OidcVerifier(config.oidc),
     forRequest(facts) {
       const identity = gateway.observedBy(facts);
       return {
         identity,
-        // One ACS identity per signed-in principal (easyauth mode only).
+        // One ACS identity per signed-in principal (easyauth and jwt modes).
         callers: callerOptions && new CallerIdentities({ ...callerOptions, identity }),
       };
     },

@@ -71,10 +71,13 @@ export async function startIssuer(
     const lifetime = request.expiresInSeconds ?? DEFAULT_LIFETIME_SECONDS;
     const { sub, aud, iss, expiresInSeconds: _e, notBeforeInSeconds, ...claims } = request;
     const key = ring.signingKey;
-    const token = await new SignJWT({ ...claims, ver: '1.0' })
+    const token = await new SignJWT({
+      ...(sub === undefined ? {} : { sub }),
+      ...claims,
+      ver: '1.0',
+    })
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
       .setIssuer(iss ?? url)
-      .setSubject(sub)
       .setAudience(aud ?? DEV_AUDIENCE)
       .setIssuedAt(now)
       .setNotBefore(now + (notBeforeInSeconds ?? 0))

@@ -7,11 +7,12 @@ const DAY_SECONDS = 86_400;
 const text = z.string().check(z.minLength(1), z.maxLength(512));
 
 /**
- * `POST /dev/token`. `expiresInSeconds` and `notBeforeInSeconds` may be negative, and `iss` may
- * name another issuer, so tests can mint expired, not-yet-valid and foreign-tenant tokens.
+ * `POST /dev/token`. `expiresInSeconds` and `notBeforeInSeconds` may be negative, `iss` may name
+ * another issuer and `sub` may be left out, so tests can mint expired, not-yet-valid,
+ * foreign-tenant and subject-less tokens.
  */
 export const TokenRequestSchema = z.strictObject({
-  sub: text,
+  sub: z.optional(text),
   roles: z.optional(z.array(text).check(z.maxLength(64))),
   aud: z.optional(z.union([text, z.array(text).check(z.minLength(1), z.maxLength(16))])),
   appid: z.optional(text),

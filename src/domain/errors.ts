@@ -7,6 +7,7 @@ export const ERROR_CATALOGUE = {
   invalid_json: { status: 400, title: 'The body is not valid JSON' },
   unsupported_content_type: { status: 400, title: 'The body must be application/json' },
   unauthenticated: { status: 401, title: 'Sign-in required' },
+  invalid_token: { status: 401, title: 'The bearer token is not valid' },
   scope_not_allowed: { status: 403, title: 'Scope not allowed' },
   expiry_not_allowed: { status: 403, title: 'Token lifetime not allowed' },
   forbidden: { status: 403, title: 'Not allowed' },
@@ -21,6 +22,10 @@ export const ERROR_CATALOGUE = {
   upstream_unavailable: { status: 503, title: 'Azure Communication Services is unavailable' },
   upstream_timeout: { status: 504, title: 'Azure Communication Services did not answer in time' },
   storage_unavailable: { status: 503, title: 'The identity map is unavailable' },
+  identity_provider_unavailable: {
+    status: 503,
+    title: 'The OpenID Connect provider could not be reached',
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -34,6 +39,8 @@ export interface AppErrorOptions {
   errors?: FieldError[];
   retryAfterSeconds?: number;
   allow?: readonly string[];
+  /** `WWW-Authenticate` value (RFC 6750 §3) for bearer-token failures. */
+  challenge?: string;
   cause?: unknown;
 }
 
@@ -43,6 +50,7 @@ export class AppError extends Error {
   readonly errors: FieldError[] | undefined;
   readonly retryAfterSeconds: number | undefined;
   readonly allow: readonly string[] | undefined;
+  readonly challenge: string | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -57,6 +65,7 @@ export class AppError extends Error {
     this.errors = options.errors;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.allow = options.allow;
+    this.challenge = options.challenge;
   }
 }
 

@@ -11,7 +11,7 @@ import { services } from '../runtime';
 /** `POST /api/token/revoke`: revokes every token of the caller's identity (204). */
 export const revokeHandler = endpoint(['POST'], async (request, _context, facts) => {
   const deps = services();
-  const caller = admitCaller(request, deps, facts);
+  const caller = await admitCaller(request, deps, facts);
   const { communicationUserId } = validate(IdentityTargetSchema, await readIdentityTarget(request));
   await revokeTokens(deps.forRequest(facts), caller, communicationUserId);
   return noContent();

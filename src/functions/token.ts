@@ -11,7 +11,7 @@ import { services } from '../runtime';
 /** `POST /api/token` (and its address-bar twin `GET /api/token?scopes=…`). */
 export const tokenHandler = endpoint(['GET', 'POST'], async (request, _context, facts) => {
   const { policy, ...deps } = services();
-  const caller = admitCaller(request, deps, facts);
+  const caller = await admitCaller(request, deps, facts);
   const { communicationUserId, ...asked } = validate(
     TokenRequestSchema,
     await readTokenInput(request),

@@ -11,7 +11,7 @@ import { services } from '../runtime';
 /** `GET /api/user` → the caller's identity; `DELETE /api/user` → delete it (idempotent). */
 export const userHandler = endpoint(['GET', 'DELETE'], async (request, _context, facts) => {
   const deps = services();
-  const caller = admitCaller(request, deps, facts);
+  const caller = await admitCaller(request, deps, facts);
   const acs = deps.forRequest(facts);
   if (request.method === 'GET') return json(200, await findUser(acs, caller));
   const { communicationUserId } = validate(IdentityTargetSchema, await readIdentityTarget(request));

@@ -5,6 +5,7 @@ import { keyId, type Caller } from '../domain/caller';
 import type { CallerLimits } from '../domain/callerLimits';
 import type { RequestFacts } from '../infra/requestFacts';
 import { AppError } from '../domain/errors';
+import { bearerFailureReason, rejected, type OidcVerifier } from '../infra/oidcVerifier';
 
 interface AppServiceClaims {
   claims?: { typ?: unknown; val?: unknown }[];
@@ -26,6 +27,7 @@ function rolesOf(data: Record<string, unknown>): string[] {
  * easyauth mode unless the platform reports Easy Auth on, and the platform strips client copies.
  */
 export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
+  if (authMode === 'jwt') throw new Error('jwt callers are resolved by bearerCaller');
   if (authMode === 'key') {
     const key = request.headers.get('x-functions-key') ?? request.query.get('code') ?? '';
     return { kind: 'keyHolder', keyId: keyId(key) };
@@ -58,20 +60,85 @@ export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
 export function protectedAuthLevel(env: NodeJS.ProcessEnv = process.env): 'function' | 'anonymous' {
   // An invalid AUTH_MODE falls back to the stricter level; start-up then fails on it anyway.
   const mode = SettingsSchema.shape.AUTH_MODE.safeParse(env.AUTH_MODE);
-  return mode.success && mode.data === 'easyauth' ? 'anonymous' : 'function';
+  return mode.success && (mode.data === 'easyauth' || mode.data === 'jwt')
+    ? 'anonymous'
+    : 'function';
+}
+
+// RFC 6750 §2.1: `Authorization: Bearer <b64token>`.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const JWS_LIKE = /^eyJ[\w-]*\.[\w-]*\./;
+
+/**
+ * The bearer token of a request. One in the query string (RFC 6750 §2.3's `access_token`, or
+ * anything shaped like a JWT) is refused even when a header carries one too: URLs end up in
+ * proxy logs, browser history and Referer headers.
+ */
+function bearerTokenOf(request: HttpRequest): string {
+  for (const [name, value] of request.query) {
+    if (name === 'access_token' || JWS_LIKE.test(value)) {
+      throw rejected(
+        'token in query string',
+        'Tokens are not accepted in the query string; send Authorization: Bearer <token>.',
+      );
+    }
+  }
+  const header = request.headers.get('authorization');
+  if (!header || !/^Bearer(\s|$)/i.test(header)) {
+    // No credentials at all: RFC 6750 §3.1 says to challenge without an error code.
+    throw new AppError('unauthenticated', 'Send an access token: Authorization: Bearer <token>.', {
+      challenge: 'Bearer',
+    });
+  }
+  const token = BEARER.exec(header)?.[1];
+  if (!token)
+    throw rejected('malformed authorization header', 'The token is not a well-formed JWT.');
+  return token;
+}
+
+/**
+ * In jwt mode: the principal a valid bearer token names. Its key is `iss` + `sub`, so each
+ * caller of the provider keeps one ACS identity; its roles come from OIDC_ROLES_CLAIM and feed
+ * TOKEN_POLICY as Easy Auth roles do. Why a token was refused goes to the request's log record.
+ */
+export async function bearerCaller(
+  request: HttpRequest,
+  verifier: OidcVerifier,
+  facts: RequestFacts,
+): Promise<Caller> {
+  try {
+    const identity = await verifier.verify(bearerTokenOf(request));
+    return {
+      kind: 'principal',
+      provider: identity.issuer,
+      id: identity.subject,
+      roles: identity.roles,
+    };
+  } catch (err) {
+    facts.authFailure = bearerFailureReason(err) ?? (err instanceof AppError ? err.code : 'error');
+    throw err;
+  }
 }
 
 /**
  * The caller of a protected route, admitted against its rate limit before anything else runs:
  * a limited caller costs no validation work and no ACS call.
  */
-export function admitCaller(
+export async function admitCaller(
   request: HttpRequest,
-  deps: { config: { authMode: AuthMode }; limits: CallerLimits },
+  deps: { config: { authMode: AuthMode }; limits: CallerLimits; bearer?: OidcVerifier | undefined },
   facts: RequestFacts,
-): Caller {
-  const caller = callerFrom(request, deps.config.authMode);
+): Promise<Caller> {
+  const caller =
+    deps.config.authMode === 'jwt'
+      ? await bearerCaller(request, requireVerifier(deps.bearer), facts)
+      : callerFrom(request, deps.config.authMode);
   facts.callerKind = caller.kind;
   deps.limits.admit(caller);
   return caller;
+}
+
+function requireVerifier(verifier: OidcVerifier | undefined): OidcVerifier {
+  if (!verifier) throw new Error('jwt mode without an OIDC verifier');
+  return verifier;
 }

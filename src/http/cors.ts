@@ -3,8 +3,8 @@ import { SECURITY_HEADERS } from './headers';
 
 export type AllowedOrigins = string[] | '*';
 
-const ALLOWED_HEADERS = 'content-type, x-functions-key, traceparent';
-const EXPOSED_HEADERS = 'retry-after';
+const ALLOWED_HEADERS = 'content-type, x-functions-key, traceparent, authorization';
+const EXPOSED_HEADERS = 'retry-after, www-authenticate';
 
 /**
  * CORS for an answer. Listed origins are echoed back with credentials allowed (Easy Auth's

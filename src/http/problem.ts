@@ -52,5 +52,6 @@ export function toProblemResponse(
     headers['Retry-After'] = String(problem.retryAfterSeconds);
   }
   if (problem.allow) headers.Allow = problem.allow.join(', ');
+  if (problem.challenge) headers['WWW-Authenticate'] = problem.challenge;
   return { status: problem.status, headers, body: JSON.stringify(body) };
 }

@@ -7,6 +7,8 @@ export interface RequestFacts {
   acsRetries: number;
   /** A create failed after it may have reached ACS: an identity may exist that nobody maps. */
   acsCreateOutcomeUnknown?: boolean;
+  /** Why a bearer token was refused or could not be checked (jwt mode); never the token. */
+  authFailure?: string;
 }
 
 export function newRequestFacts(): RequestFacts {

@@ -95,7 +95,7 @@ describe('local OpenID Connect issuer', () => {
   });
 
   it.each([
-    ['no sub', {}, 'sub: '],
+    ['a sub that is not a string', { sub: 7 }, 'sub: '],
     ['an unknown field', { sub: 'a', admin: true }, 'body: '],
     ['a zero lifetime', { sub: 'a', expiresInSeconds: 0 }, 'expiresInSeconds: '],
     ['roles that are not strings', { sub: 'a', roles: [1] }, 'roles.0: '],

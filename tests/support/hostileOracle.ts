@@ -317,13 +317,13 @@ function corsFor(
   const headers: Record<string, string> = {};
   if (allowed === '*') {
     headers['access-control-allow-origin'] = '*';
-    headers['access-control-expose-headers'] = 'retry-after';
+    headers['access-control-expose-headers'] = 'retry-after, www-authenticate';
   } else {
     if (allowed.length > 0) headers.vary = 'Origin';
     if (origin !== '' && allowed.includes(origin)) {
       headers['access-control-allow-origin'] = origin;
       headers['access-control-allow-credentials'] = 'true';
-      headers['access-control-expose-headers'] = 'retry-after';
+      headers['access-control-expose-headers'] = 'retry-after, www-authenticate';
     }
   }
   if (
@@ -332,7 +332,8 @@ function corsFor(
     (seen.headers.get('access-control-request-method') ?? '') !== ''
   ) {
     headers['access-control-allow-methods'] = 'GET, POST, DELETE';
-    headers['access-control-allow-headers'] = 'content-type, x-functions-key, traceparent';
+    headers['access-control-allow-headers'] =
+      'content-type, x-functions-key, traceparent, authorization';
     headers['access-control-max-age'] = '600';
   }
   return headers;

@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { call } from './http';
 
+const execFileAsync = promisify(execFile);
 const MAIN = path.resolve(__dirname, '..', '..', 'dist', 'dev', 'issuer', 'main.js');
 
 export interface IssuerProcess {
@@ -79,4 +81,48 @@ export async function issuerStats(
     jwks: number;
     tokens: number;
   };
+}
+
+export type ForgedKind =
+  | 'none'
+  | 'hs256PublicKeyPem'
+  | 'hs256PublicKeyJwk'
+  | 'otherKeySameKid'
+  | 'embeddedJwk'
+  | 'unknownKid';
+
+/** Attack tokens carrying `claims`, forged with jose against the issuer's published key. */
+export async function forgeTokens<K extends ForgedKind>(
+  issuer: string,
+  claims: Record<string, unknown>,
+  kinds: K[],
+): Promise<Record<K, string>> {
+  return (await runForger({ jwksUrl: `${issuer}/.well-known/jwks.json`, claims, kinds })) as Record<
+    K,
+    string
+  >;
+}
+
+/** `count` tokens with made-up `kid`s. */
+export async function forgeUnknownKids(
+  issuer: string,
+  claims: Record<string, unknown>,
+  count: number,
+): Promise<string[]> {
+  const out = (await runForger({
+    jwksUrl: `${issuer}/.well-known/jwks.json`,
+    claims,
+    kinds: ['unknownKid'],
+    count,
+  })) as { unknownKid: string[] };
+  return out.unknownKid;
+}
+
+async function runForger(args: unknown): Promise<unknown> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [path.join(__dirname, 'forgeTokens.mjs'), JSON.stringify(args)],
+    { cwd: path.resolve(__dirname, '..', '..') },
+  );
+  return JSON.parse(stdout) as unknown;
 }

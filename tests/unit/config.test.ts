@@ -25,6 +25,7 @@ describe('loadConfig', () => {
         key: { perMinute: 1200, burst: 300 },
       },
       identityMap: undefined,
+      oidc: undefined,
       rolePolicy: undefined,
       acs: {
         kind: 'connectionString',
@@ -179,7 +180,7 @@ describe('loadConfig', () => {
 
     it('refuses an unknown AUTH_MODE', () => {
       expect(problemsOf({ ACS_CONNECTION_STRING: CS, AUTH_MODE: 'open' })).toEqual([
-        'AUTH_MODE: must be key or easyauth',
+        'AUTH_MODE: must be key, easyauth or jwt',
       ]);
     });
 
@@ -237,7 +238,96 @@ describe('loadConfig', () => {
           ACS_CONNECTION_STRING: CS,
           TOKEN_POLICY: '{"roles":{"m":{"scopes":["voip"]}}}',
         }),
-      ).toEqual(['TOKEN_POLICY: roles come from Easy Auth; it needs AUTH_MODE=easyauth']);
+      ).toEqual([
+        'TOKEN_POLICY: roles come from Easy Auth or bearer tokens; it needs AUTH_MODE=easyauth or jwt',
+      ]);
+    });
+  });
+
+  describe('jwt mode', () => {
+    const base = {
+      ACS_CONNECTION_STRING: CS,
+      AUTH_MODE: 'jwt',
+      OIDC_ISSUER: 'https://login.example.com/tenant/v2.0',
+      OIDC_AUDIENCE: 'api://acs-token-service',
+      IDENTITY_MAP_CONNECTION: 'UseDevelopmentStorage=true',
+    };
+
+    it('applies the documented defaults and keeps the issuer exactly as written', () => {
+      const config = loadConfig({ ...base, OIDC_ISSUER: 'https://issuer.example.com' });
+      expect(config.oidc).toEqual({
+        issuer: 'https://issuer.example.com',
+        audiences: ['api://acs-token-service'],
+        jwksUri: undefined,
+        algorithms: ['RS256'],
+        rolesClaim: 'roles',
+        clockSkewSeconds: 60,
+      });
+      expect(config.identityMap).toMatchObject({ kind: 'connectionString' });
+    });
+
+    it('parses every setting', () => {
+      const config = loadConfig({
+        ...base,
+        OIDC_AUDIENCE: 'api://one, api://two,api://one',
+        OIDC_JWKS_URI: 'https://login.example.com/keys',
+        OIDC_ALGORITHMS: 'RS256,ES256',
+        OIDC_ROLES_CLAIM: 'groups',
+        OIDC_CLOCK_SKEW_SECONDS: '300',
+      });
+      expect(config.oidc).toEqual({
+        issuer: 'https://login.example.com/tenant/v2.0',
+        audiences: ['api://one', 'api://two'],
+        jwksUri: new URL('https://login.example.com/keys'),
+        algorithms: ['RS256', 'ES256'],
+        rolesClaim: 'groups',
+        clockSkewSeconds: 300,
+      });
+    });
+
+    it('needs an issuer, an audience and an identity map', () => {
+      expect(problemsOf({ ACS_CONNECTION_STRING: CS, AUTH_MODE: 'jwt' })).toEqual([
+        'OIDC_ISSUER: required when AUTH_MODE is jwt',
+        'OIDC_AUDIENCE: required when AUTH_MODE is jwt (one or more, comma-separated)',
+        'IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT: required when AUTH_MODE is jwt',
+      ]);
+    });
+
+    it.each([
+      ['none', 'none'],
+      ['HS256', 'HS256'],
+      ['RS256,HS512', 'HS512'],
+    ])('never accepts OIDC_ALGORITHMS=%s', (value, refused) => {
+      expect(problemsOf({ ...base, OIDC_ALGORITHMS: value })).toEqual([
+        `OIDC_ALGORITHMS: must be a comma-separated list of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA; none and HMAC (HS*) are never accepted (refused: ${refused})`,
+      ]);
+    });
+
+    it.each([
+      ['OIDC_CLOCK_SKEW_SECONDS', '301', 'must be a whole number from 0 to 300'],
+      ['OIDC_ISSUER', 'http://issuer.example.com', 'must be https://'],
+      ['OIDC_JWKS_URI', 'not a url', 'is not a URL'],
+    ])('refuses %s=%s', (name, value, message) => {
+      expect(problemsOf({ ...base, [name]: value }).join()).toContain(`${name}: ${message}`);
+    });
+
+    it('accepts an http issuer on loopback only (the local issuer)', () => {
+      expect(loadConfig({ ...base, OIDC_ISSUER: 'http://127.0.0.1:7080' }).oidc?.issuer).toBe(
+        'http://127.0.0.1:7080',
+      );
+    });
+
+    it('takes TOKEN_POLICY roles from the bearer token', () => {
+      const config = loadConfig({ ...base, TOKEN_POLICY: '{"roles":{"m":{"scopes":["voip"]}}}' });
+      expect(config.rolePolicy).toEqual({
+        m: { scopes: ['voip'], defaultScopes: ['voip'], maxExpiryMinutes: 1440 },
+      });
+    });
+
+    it('refuses OIDC settings outside jwt mode, where they would be silently ignored', () => {
+      expect(
+        problemsOf({ ACS_CONNECTION_STRING: CS, OIDC_ISSUER: 'https://issuer.example.com' }),
+      ).toEqual(['OIDC_ISSUER: only used when AUTH_MODE is jwt']);
     });
   });
 });

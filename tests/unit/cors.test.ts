@@ -8,7 +8,7 @@ describe('corsHeaders', () => {
       Vary: 'Origin',
       'Access-Control-Allow-Origin': 'https://app.example.com',
       'Access-Control-Allow-Credentials': 'true',
-      'Access-Control-Expose-Headers': 'retry-after',
+      'Access-Control-Expose-Headers': 'retry-after, www-authenticate',
     });
   });
 
@@ -41,7 +41,7 @@ describe('preflightResponse', () => {
     expect(answer.status).toBe(204);
     expect(answer.headers).toMatchObject({
       'Access-Control-Allow-Methods': 'GET, POST, DELETE',
-      'Access-Control-Allow-Headers': 'content-type, x-functions-key, traceparent',
+      'Access-Control-Allow-Headers': 'content-type, x-functions-key, traceparent, authorization',
     });
   });
 

@@ -41,6 +41,19 @@ const NOT_IN_INFRA: Record<string, string> = {
     'key-based alternative to ACS_ENDPOINT; in Azure the app reaches ACS with its managed identity',
   IDENTITY_MAP_CONNECTION:
     'key-based alternative to IDENTITY_MAP_ENDPOINT; the storage account refuses shared keys',
+  ...Object.fromEntries(
+    [
+      'OIDC_ISSUER',
+      'OIDC_AUDIENCE',
+      'OIDC_JWKS_URI',
+      'OIDC_ALGORITHMS',
+      'OIDC_ROLES_CLAIM',
+      'OIDC_CLOCK_SKEW_SECONDS',
+    ].map((name) => [
+      name,
+      'AUTH_MODE=jwt is for hosts without Easy Auth; infra/ deploys key or easyauth mode',
+    ]),
+  ),
 };
 
 /**
