@@ -111,6 +111,19 @@ export class TableIdentityMap implements IdentityMap {
     });
   }
 
+  /**
+   * Readiness: opens the table a token request would use (the client, its credential and the
+   * table itself), once. Resolves with the failure instead of throwing.
+   */
+  async openFailure(): Promise<unknown> {
+    try {
+      await this.call(() => Promise.resolve());
+      return undefined;
+    } catch (err) {
+      return err instanceof Error && err.cause !== undefined ? err.cause : err;
+    }
+  }
+
   private async call<T>(
     operation: (table: TableClient, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
