@@ -32,14 +32,14 @@ function portFrom(name: string, fallback: number): number {
   return port;
 }
 
-async function startLocalEmulator(): Promise<RunningEmulator> {
+async function startLocalEmulator(teamsIssuer: string): Promise<RunningEmulator> {
   const port = portFrom('ACS_EMULATOR_PORT', 7090);
   try {
-    return await startEmulator({ port });
+    return await startEmulator({ port, teamsIssuer });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     console.warn(`[start] port ${port} is busy; the emulator takes a free port instead`);
-    return startEmulator({ port: 0 });
+    return startEmulator({ port: 0, teamsIssuer });
   }
 }
 
@@ -93,7 +93,8 @@ async function main(): Promise<void> {
     env.OIDC_AUDIENCE ??= DEV_AUDIENCE;
   }
   if (!env.ACS_CONNECTION_STRING && !env.ACS_ENDPOINT) {
-    emulator = await startLocalEmulator();
+    // The local issuer plays Entra ID for the Teams users the emulator exchanges tokens for.
+    emulator = await startLocalEmulator(issuer.url);
     env.ACS_CONNECTION_STRING = emulator.connectionString;
   }
   if (easyAuth) {

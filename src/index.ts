@@ -4,6 +4,7 @@
  */
 import { services } from './runtime';
 import './functions/token';
+import './functions/teamsToken';
 import './functions/revoke';
 import './functions/user';
 import './functions/health';

@@ -7,6 +7,7 @@ import {
   unsupportedApiVersion,
 } from './errors';
 import type { IdentityStore } from './store';
+import type { ExchangedTeamsToken } from './teams';
 import type { TokenSigner } from './tokens';
 import type { AcsOperation } from './types';
 
@@ -19,7 +20,6 @@ export const KNOWN_SCOPES: readonly string[] = [
   'voip.join',
 ];
 const DEFAULT_EXPIRES_IN_MINUTES = 1440;
-const TEAMS_TOKEN_MINUTES = 60;
 
 export type AcsRoute =
   | { kind: 'identities' }
@@ -41,6 +41,8 @@ export interface AcsContext {
   store: IdentityStore;
   signer: TokenSigner;
   nowMs: number;
+  /** The Teams exchange's request, already checked by `TeamsTokenExchange` (dev/emulator/teams.ts). */
+  exchanged?: ExchangedTeamsToken | undefined;
 }
 
 /**
@@ -146,17 +148,12 @@ export function performOperation(
       if (!store.delete(route.id)) throw identityNotFound(route.id);
       return { status: 204 };
     case 'exchangeTeamsToken': {
-      const request = objectBody(body, false);
-      for (const field of ['token', 'appId', 'userId'] as const) {
-        const value = request[field];
-        if (typeof value !== 'string' || value.trim() === '') {
-          throw badRequest(`'${field}' is required and must be a non-empty string.`);
-        }
-      }
-      const issued = signer.issue(
-        `8:orgid:${String(request.userId)}`,
+      const { exchanged } = ctx;
+      if (!exchanged) throw new Error('the Teams exchange was not verified first');
+      const issued = signer.issueUntil(
+        `8:orgid:${exchanged.userId}`,
         ['voip'],
-        TEAMS_TOKEN_MINUTES,
+        exchanged.expiresAtSeconds,
         nowMs,
       );
       return { status: 200, body: { token: issued.token, expiresOn: issued.expiresOn } };

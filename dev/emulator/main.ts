@@ -4,6 +4,8 @@
  * ACS_EMULATOR_PORT        port on 127.0.0.1 (default 7090)
  * ACS_EMULATOR_ACCESS_KEY  base64 access key of at least 32 bytes (default: random)
  * ACS_EMULATOR_LATENCY_MS  latency added to every ACS operation (default 0)
+ * ACS_EMULATOR_TEAMS_ISSUER  OpenID Connect issuer trusted for Teams users' tokens (the local
+ *                            issuer, e.g. http://127.0.0.1:7080); unset refuses every one
  */
 import { decodeAccessKey } from './hmac';
 import { startEmulator } from './server';
@@ -20,8 +22,8 @@ interface Settings {
 function readSettings(env: NodeJS.ProcessEnv): Settings | string {
   const rawPort = env.ACS_EMULATOR_PORT ?? '7090';
   const port = Number(rawPort);
-  if (!/^\d+$/.test(rawPort) || port < 1 || port > 65535) {
-    return `ACS_EMULATOR_PORT must be an integer between 1 and 65535 (got '${rawPort}').`;
+  if (!/^\d+$/.test(rawPort) || port > 65535) {
+    return `ACS_EMULATOR_PORT must be an integer between 0 and 65535 (got '${rawPort}').`;
   }
   const rawLatency = env.ACS_EMULATOR_LATENCY_MS ?? '0';
   const latencyMs = Number(rawLatency);
@@ -57,6 +59,9 @@ async function main(): Promise<void> {
       port: settings.port,
       ...(settings.accessKey === undefined ? {} : { accessKey: settings.accessKey }),
       faults: { latencyMs: settings.latencyMs },
+      ...(process.env.ACS_EMULATOR_TEAMS_ISSUER
+        ? { teamsIssuer: process.env.ACS_EMULATOR_TEAMS_ISSUER }
+        : {}),
     });
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);

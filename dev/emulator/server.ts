@@ -4,13 +4,14 @@ import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { matchAcsRoute, operationOf, performOperation, type RequestBody } from './acs';
+import { API_VERSION, matchAcsRoute, operationOf, performOperation, type RequestBody } from './acs';
 import { handleAdmin, isAdminPath, isLoopback, JWKS_PATH, needsLoopback } from './admin';
 import { AcsError, forbidden, injectedFault } from './errors';
 import { faultsApplyTo, fires, parseFaultPatch } from './faults';
 import { decodeAccessKey, verifyHmac } from './hmac';
 import { parseBody, readBody, sendEmpty, sendError, sendJson, sendRaw } from './http';
 import { EmulatorState } from './state';
+import { TeamsTokenExchange } from './teams';
 import { IdentityStore } from './store';
 import { createSigningKey, TokenSigner } from './tokens';
 import type { EmulatorOptions, FaultConfig, RunningEmulator } from './types';
@@ -38,6 +39,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const initialFaults = parseFaultPatch(opts.faults ?? {});
 
   const signingKey = await createSigningKey();
+  const teams = new TeamsTokenExchange(opts.teamsIssuer);
   const server = createServer();
   // Like a cloud front end, keep idle connections well beyond a client's reuse window: Node's 5 s
   // default lets a server close a socket the SDK is about to reuse, and a create that dies that
@@ -91,10 +93,16 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       }
     }
 
+    const exchanged =
+      route.kind === 'exchangeTeamsToken' &&
+      target.searchParams.getAll('api-version').join() === API_VERSION
+        ? await teams.verify(body, Date.now())
+        : undefined;
     const reply = performOperation(route, target.searchParams, body, {
       store: state.store,
       signer: state.signer,
       nowMs: Date.now(),
+      exchanged,
     });
 
     if (faulted) {

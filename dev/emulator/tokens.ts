@@ -80,13 +80,19 @@ export class TokenSigner {
     nowMs: number,
   ): IssuedToken {
     const iat = Math.floor(nowMs / 1000);
+    return this.issueUntil(subject, scopes, iat + expiresInMinutes * 60, nowMs);
+  }
+
+  /** A token that expires at `exp` (seconds): a Teams user's ends with their Entra token. */
+  issueUntil(subject: string, scopes: readonly string[], exp: number, nowMs: number): IssuedToken {
+    const iat = Math.floor(nowMs / 1000);
     const claims: AccessTokenClaims = {
       sub: subject,
       skypeid: subject.replace(/^8:/, ''),
       acsScope: scopes.join(','),
       scp: [...scopes],
       iat,
-      exp: iat + expiresInMinutes * 60,
+      exp,
       jti: randomUUID(),
       iss: this.issuer,
       resourceId: this.resourceId,

@@ -51,6 +51,11 @@ export interface EmulatorOptions {
   random?: () => number;
   /** Serve /admin/* to non-loopback clients too (default false). */
   allowRemoteAdmin?: boolean;
+  /**
+   * The OpenID Connect issuer that stands in for Entra ID in the Teams-user exchange (the local
+   * issuer, dev/issuer); without one every Teams token is refused.
+   */
+  teamsIssuer?: string;
 }
 
 /** What the emulator remembers about one identity. */

@@ -20,10 +20,11 @@ export const TokenRequestSchema = z.strictObject({
   scp: z.optional(text),
   tid: z.optional(text),
   iss: z.optional(text),
+  // Up to a week, beyond any real provider, to test the 24-hour cap of Teams users' ACS tokens.
   expiresInSeconds: z.optional(
     z.int().check(
       z.gte(-DAY_SECONDS),
-      z.lte(DAY_SECONDS),
+      z.lte(7 * DAY_SECONDS),
       z.refine((n) => n !== 0),
     ),
   ),

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { ERROR_CATALOGUE, type ErrorCode } from '../domain/errors';
 import { HealthSchema, ProblemSchema } from './problem';
+import { TeamsTokenRequestSchema, TeamsTokenResponseSchema } from './teams';
 import {
   ACS_SCOPES,
   IdentityTargetSchema,
@@ -18,6 +19,8 @@ function componentRegistry() {
   registry.add(UserResponseSchema, { id: 'UserResponse' });
   registry.add(ProblemSchema, { id: 'Problem' });
   registry.add(HealthSchema, { id: 'Health' });
+  registry.add(TeamsTokenRequestSchema, { id: 'TeamsTokenRequest' });
+  registry.add(TeamsTokenResponseSchema, { id: 'TeamsTokenResponse' });
   return registry;
 }
 
@@ -47,7 +50,7 @@ const json = (id: string, description: string) => ({
 const noContent = { description: 'Done' };
 const hostUnauthorized = {
   description:
-    'Missing or wrong function key (answered by the Functions host, empty body), or no Easy Auth sign-in (problem `unauthenticated`)',
+    'Missing or wrong function key (answered by the Functions host, empty body), no Easy Auth sign-in (problem `unauthenticated`), or, in jwt mode, no bearer token (`unauthenticated`, `WWW-Authenticate: Bearer`) or one that fails validation (`invalid_token`, `WWW-Authenticate: Bearer error="invalid_token"`)',
   content: { 'application/problem+json': { schema: ref('Problem') } },
 };
 /** What every route that reads a JSON body can answer about the body itself. */
@@ -63,7 +66,12 @@ const UPSTREAM: ErrorCode[] = [
   'upstream_unavailable',
   'upstream_timeout',
 ];
-const CALLER_SECURITY = [{ functionKeyHeader: [] }, { functionKeyQuery: [] }, { easyAuth: [] }];
+const CALLER_SECURITY = [
+  { functionKeyHeader: [] },
+  { functionKeyQuery: [] },
+  { easyAuth: [] },
+  { bearerToken: [] },
+];
 
 /**
  * The OpenAPI 3.1 document, generated from the same zod schemas that validate requests, so
@@ -87,7 +95,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       title: 'acs-token-service',
       version,
       description:
-        'Issues Azure Communication Services user access tokens to authenticated callers: a backend holding a function key, or a user signed in with App Service Authentication (Easy Auth).',
+        "Issues Azure Communication Services user access tokens to authenticated callers: a backend holding a function key, a user signed in with App Service Authentication (Easy Auth), or a caller with a bearer token from an OpenID Connect provider (AUTH_MODE=jwt); and exchanges Teams users' Entra ID tokens for ACS tokens.",
     },
     servers: [{ url: '/api' }],
     paths: {
@@ -154,6 +162,33 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
               'identity_not_found',
               ...UPSTREAM,
               'storage_unavailable',
+            ),
+          },
+        },
+      },
+      '/token/teams': {
+        post: {
+          operationId: 'exchangeTeamsToken',
+          summary: "Exchange a Teams user's Entra ID token for an ACS token (getTokenForTeamsUser)",
+          description:
+            'The ACS token expires with the Entra ID token (at most 24 hours). ACS checks the Entra token: audience https://auth.msft.communication.azure.com, the Teams.ManageCalls and Teams.ManageChats delegated scopes, appid = appId and oid = userId, not expired.',
+          security: CALLER_SECURITY,
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: ref('TeamsTokenRequest') } },
+          },
+          responses: {
+            '200': json('TeamsTokenResponse', 'An ACS token of the Teams user'),
+            '401': {
+              ...hostUnauthorized,
+              description: `${hostUnauthorized.description}; or \`teams_token_rejected\`: ${ERROR_CATALOGUE.teams_token_rejected.title} (expired, another audience, missing Teams scopes)`,
+            },
+            ...problems(
+              'invalid_request',
+              ...BODY_PROBLEMS,
+              'teams_token_mismatch',
+              'method_not_allowed',
+              ...UPSTREAM,
             ),
           },
         },
@@ -264,6 +299,13 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
           name: 'AppServiceAuthSession',
           description:
             'App Service Authentication session (AUTH_MODE=easyauth); sign in at /.auth/login/<provider>',
+        },
+        bearerToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'Access token from the OpenID Connect provider in OIDC_ISSUER, for an audience in OIDC_AUDIENCE (AUTH_MODE=jwt); never in the query string',
         },
       },
     },

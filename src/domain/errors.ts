@@ -8,6 +8,11 @@ export const ERROR_CATALOGUE = {
   unsupported_content_type: { status: 400, title: 'The body must be application/json' },
   unauthenticated: { status: 401, title: 'Sign-in required' },
   invalid_token: { status: 401, title: 'The bearer token is not valid' },
+  teams_token_rejected: {
+    status: 401,
+    title: 'Azure Communication Services refused the Teams user token',
+  },
+  teams_token_mismatch: { status: 400, title: 'The Teams user token names another app or user' },
   scope_not_allowed: { status: 403, title: 'Scope not allowed' },
   expiry_not_allowed: { status: 403, title: 'Token lifetime not allowed' },
   forbidden: { status: 403, title: 'Not allowed' },

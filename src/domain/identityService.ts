@@ -24,4 +24,10 @@ export interface IdentityService {
   ): Promise<AccessToken>;
   revokeTokens(communicationUserId: string): Promise<void>;
   deleteUser(communicationUserId: string): Promise<void>;
+  /** A Teams user's Entra ID token for an ACS token of that user (`getTokenForTeamsUser`). */
+  exchangeTeamsToken(
+    teamsUserAadToken: string,
+    appId: string,
+    userId: string,
+  ): Promise<AccessToken>;
 }

@@ -62,6 +62,43 @@ export function fromAcsError(err: unknown, timedOut: boolean): AppError {
   });
 }
 
+/**
+ * ACS's refusals of a Teams-user exchange, which `fromAcsError` would report as its own failure:
+ * 401 `InvalidAccessToken` (expired, other audience, missing Teams scopes, not an Entra token)
+ * and 400 `ValidationError` with `target` appId / userId (they do not match the token's appid /
+ * oid). Statuses and codes from the SDK's recorded sessions (azure-sdk-for-js
+ * sdk/communication/communication-identity/recordings/node/get_token_for_teams_user_playbacklive/).
+ */
+export function fromTeamsExchangeError(err: unknown): unknown {
+  if (!(err instanceof AppError) || err.code !== 'upstream_error') return err;
+  const rest: (RestErrorLike & { details?: { error?: { target?: unknown } } }) | undefined =
+    asRestError(err.cause);
+  if (rest?.statusCode === 401 && rest.code === 'InvalidAccessToken') {
+    return new AppError(
+      'teams_token_rejected',
+      'The Teams user token is not valid for Azure Communication Services: it may have expired, be meant for another audience than https://auth.msft.communication.azure.com, or lack the Teams.ManageCalls and Teams.ManageChats scopes.',
+      { cause: err.cause },
+    );
+  }
+  if (rest?.statusCode === 400 && rest.code === 'ValidationError') {
+    const target = rest.details?.error?.target;
+    const field = target === 'appId' || target === 'userId' ? target : undefined;
+    return new AppError(
+      'teams_token_mismatch',
+      field === 'appId'
+        ? "appId is not the application the Teams user's token was issued to (its appid claim)."
+        : field === 'userId'
+          ? 'userId is not the Teams user the token was issued for (its oid claim).'
+          : 'appId or userId does not match the Teams user token.',
+      {
+        cause: err.cause,
+        errors: [{ field: field ?? 'appId', message: 'does not match the token' }],
+      },
+    );
+  }
+  return err;
+}
+
 /** A short, secret-free description of an upstream failure for logs. */
 export function describeUpstreamFailure(err: unknown): string {
   const rest = asRestError(err);

@@ -3,7 +3,7 @@ import type { AcsConnection } from '../config';
 import { isLoopback } from '../config';
 import type { AcsScope } from '../contracts/token';
 import type { AccessToken, IdentityService, IssuedIdentity } from '../domain/identityService';
-import { fromAcsError } from './acsErrors';
+import { fromAcsError, fromTeamsExchangeError } from './acsErrors';
 import { refusedBeforeProcessing, retryDelayMs, RetryBudget, type Repeatability } from './acsRetry';
 import { recordAcsCall, recordUnknownCreate, type RequestFacts } from './requestFacts';
 
@@ -53,7 +53,26 @@ export class AcsIdentityGateway {
       getToken: (id, scopes, minutes) => this.getToken(facts, id, scopes, minutes),
       revokeTokens: (id) => this.revokeTokens(facts, id),
       deleteUser: (id) => this.deleteUser(facts, id),
+      exchangeTeamsToken: (token, appId, userId) =>
+        this.exchangeTeamsToken(facts, token, appId, userId),
     };
+  }
+
+  private async exchangeTeamsToken(
+    facts: RequestFacts,
+    teamsUserAadToken: string,
+    clientId: string,
+    userObjectId: string,
+  ): Promise<AccessToken> {
+    try {
+      // Nothing is created: repeating the exchange is safe.
+      const result = await this.call(facts, 'idempotent', (client, abortSignal) =>
+        client.getTokenForTeamsUser({ teamsUserAadToken, clientId, userObjectId, abortSignal }),
+      );
+      return { token: result.token, expiresOn: result.expiresOn };
+    } catch (err) {
+      throw fromTeamsExchangeError(err);
+    }
   }
 
   private async createUserAndToken(

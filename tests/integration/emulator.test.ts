@@ -164,6 +164,9 @@ async function verifyWithJose(
   return JSON.parse(stdout) as { header?: unknown; payload?: unknown; error?: string };
 }
 
+const TEAMS_APP_ID = '11111111-aaaa-4bbb-8ccc-222222222222';
+const TEAMS_USER_ID = '33333333-dddd-4eee-8fff-444444444444';
+
 describe('ACS emulator through the real SDK', () => {
   it('creates a user and a token that verifies against the JWKS with the requested claims', async () => {
     const result = await sdk().createUserAndToken(['chat', 'voip'], { tokenExpiresInMinutes: 60 });
@@ -273,19 +276,19 @@ describe('ACS emulator through the real SDK', () => {
     expect(emu.identities().map((i) => [i.id, i.deleted])).toEqual([[id, true]]);
   });
 
-  it('exchanges a Teams token for a voip token of the Teams user', async () => {
-    const result = await sdk().getTokenForTeamsUser({
-      teamsUserAadToken: 'aad-token',
-      clientId: 'app-id',
-      userObjectId: 'user-object-id',
-    });
-    const claims = decodeClaims(result.token);
-    expect([claims.sub, claims.skypeid, claims.scp]).toEqual([
-      '8:orgid:user-object-id',
-      'orgid:user-object-id',
-      ['voip'],
+  it('refuses every Teams token when no issuer stands in for Entra ID', async () => {
+    // The exchange itself, against the local issuer, is in tests/integration/teamsExchange.test.ts.
+    const err = await failure(
+      sdk().getTokenForTeamsUser({
+        teamsUserAadToken: 'aad-token',
+        clientId: TEAMS_APP_ID,
+        userObjectId: TEAMS_USER_ID,
+      }),
+    );
+    expect([err.statusCode, err.details]).toEqual([
+      401,
+      acsError('InvalidAccessToken', 'Provided access token is not valid.'),
     ]);
-    expect(claims.exp * 1000).toBe(result.expiresOn.getTime());
     expect(emu.identities()).toEqual([]);
   });
 
@@ -300,11 +303,13 @@ describe('ACS emulator through the real SDK', () => {
     await client.revokeTokens(a);
     await client.deleteUser(b);
     await failure(client.getToken(b, ['chat']));
-    await client.getTokenForTeamsUser({
-      teamsUserAadToken: 't',
-      clientId: 'c',
-      userObjectId: 'u',
-    });
+    await failure(
+      client.getTokenForTeamsUser({
+        teamsUserAadToken: 't',
+        clientId: TEAMS_APP_ID,
+        userObjectId: TEAMS_USER_ID,
+      }),
+    );
     expect(emu.counts()).toEqual({
       createUser: 2,
       createUserAndToken: 1,
@@ -359,17 +364,29 @@ describe('ACS emulator validation', () => {
     }
   });
 
-  it('returns 400 for a Teams exchange with an empty field', async () => {
-    const res = await signedFetch(
-      'POST',
-      `/teamsUser/:exchangeAccessToken?${API}`,
-      JSON.stringify({ token: 't', appId: '', userId: 'u' }),
-    );
-    expect(res.status).toBe(400);
-    expect(await res.json()).toEqual(
-      acsError('ValidationError', "'appId' is required and must be a non-empty string."),
-    );
-  });
+  it.each([
+    ['an empty appId', { token: 't', appId: '', userId: TEAMS_USER_ID }, 'AppId', 'appId'],
+    [
+      'a userId that is no GUID',
+      { token: 't', appId: TEAMS_APP_ID, userId: 'u' },
+      'UserId',
+      'userId',
+    ],
+  ])(
+    'returns 400 ValidationError for a Teams exchange with %s',
+    async (_name, body, name, target) => {
+      // As ACS answers in the SDK's recorded sessions (get_token_for_teams_user_playbacklive).
+      const res = await signedFetch(
+        'POST',
+        `/teamsUser/:exchangeAccessToken?${API}`,
+        JSON.stringify(body),
+      );
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({
+        error: { code: 'ValidationError', message: `Provided ${name} has invalid format.`, target },
+      });
+    },
+  );
 
   it.each([
     ['missing', '', "The query parameter 'api-version' is required; use 2023-10-01."],

@@ -119,6 +119,31 @@ describe('AUTH_MODE=jwt over real HTTP', () => {
     expect(answer.status).toBe(401);
   });
 
+  it('guards POST /api/token/teams with the bearer token too', async () => {
+    const body = {
+      token: 'teams-user-entra-token',
+      appId: '11111111-aaaa-4bbb-8ccc-222222222222',
+      userId: '33333333-dddd-4eee-8fff-444444444444',
+    };
+    const url = `${host.url}/api/token/teams`;
+    const anonymous = await call(url, { method: 'POST', json: body });
+    expect([anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([401, 'Bearer']);
+    expect(emulator.counts().exchangeTeamsToken).toBe(0);
+    const bearer = await mintToken(issuer, { sub: user('teams'), roles: ['member'] });
+    // Admitted: ACS (this emulator trusts no Entra stand-in) is asked, and refuses the Teams token.
+    const admitted = await call(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}` },
+      json: body,
+    });
+    expect([admitted.status, (admitted.json as { code: string }).code]).toEqual([
+      401,
+      'teams_token_rejected',
+    ]);
+    expect(admitted.headers.get('www-authenticate')).toBeNull();
+    expect(emulator.counts().exchangeTeamsToken).toBe(1);
+  });
+
   describe('refuses with 401 invalid_token and logs why, never the token', () => {
     it.each([
       ['none', 'algorithm not allowed', 'The token is not signed with an accepted algorithm.'],

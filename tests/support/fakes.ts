@@ -81,6 +81,11 @@ export class FakeIdentityService implements IdentityService {
     this.live.delete(id);
   }
 
+  async exchangeTeamsToken(_token: string, _appId: string, userId: string): Promise<AccessToken> {
+    await this.enter('exchangeTeamsToken');
+    return this.token(`8:orgid:${userId}`, ['voip'], 60);
+  }
+
   private async enter(operation: string) {
     this.calls.push(operation);
     await this.before(operation);

@@ -4,20 +4,21 @@ import path from 'node:path';
 import { call } from './http';
 
 const execFileAsync = promisify(execFile);
-const MAIN = path.resolve(__dirname, '..', '..', 'dist', 'dev', 'issuer', 'main.js');
+const DIST_DEV = path.resolve(__dirname, '..', '..', 'dist', 'dev');
 
 export interface IssuerProcess {
   url: string;
   stop(): Promise<void>;
 }
 
-/**
- * The built local issuer (`node dist/dev/issuer/main.js`) on a free loopback port. It runs in its
- * own process because jose is ESM-only and Jest here loads CommonJS.
- */
-export async function spawnIssuer(): Promise<IssuerProcess> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', ISSUER_PORT: '0' },
+/** A built dev/ script running as a child process, ready once it printed what `ready` matches. */
+export async function spawnReady(
+  script: string,
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<IssuerProcess & { output(): string }> {
+  const child = spawn(process.execPath, [path.join(DIST_DEV, script)], {
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -25,11 +26,11 @@ export async function spawnIssuer(): Promise<IssuerProcess> {
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`issuer did not start:\n${output}`));
+      reject(new Error(`${script} did not start:\n${output}`));
     }, 15_000);
     const onData = (d: Buffer) => {
       output += d.toString();
-      const m = /Issuer ready at (\S+)/.exec(output);
+      const m = ready.exec(output);
       if (m?.[1]) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -39,16 +40,25 @@ export async function spawnIssuer(): Promise<IssuerProcess> {
     child.stderr.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`issuer exited with ${code}:\n${output}`));
+      reject(new Error(`${script} exited with ${code}:\n${output}`));
     });
   });
   return {
     url,
+    output: () => output,
     async stop() {
       child.kill('SIGTERM');
       await exited;
     },
   };
+}
+
+/**
+ * The built local issuer (`node dist/dev/issuer/main.js`) on a free loopback port. It runs in its
+ * own process because jose is ESM-only and Jest here loads CommonJS.
+ */
+export function spawnIssuer(): Promise<IssuerProcess> {
+  return spawnReady('issuer/main.js', { ISSUER_PORT: '0' }, /Issuer ready at (\S+)/);
 }
 
 /** The issuer a spawned local host started, from its banner. */

@@ -25,7 +25,15 @@ jest.mock('@azure/functions', () => {
   };
 });
 
-const FUNCTION_MODULES = ['token', 'revoke', 'user', 'health', 'openapi', 'preflight'];
+const FUNCTION_MODULES = [
+  'token',
+  'teamsToken',
+  'revoke',
+  'user',
+  'health',
+  'openapi',
+  'preflight',
+];
 
 beforeAll(async () => {
   for (const name of FUNCTION_MODULES) await import(`../../src/functions/${name}`);
@@ -83,6 +91,7 @@ describe('the OpenAPI document', () => {
     const bodyReaders = [
       ['/token', 'post'],
       ['/token/revoke', 'post'],
+      ['/token/teams', 'post'],
       ['/user', 'delete'],
     ] as const;
     for (const [route, method] of bodyReaders) {
@@ -101,10 +110,35 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('names both security schemes', () => {
-    expect(
-      Object.keys((document.components as { securitySchemes: object }).securitySchemes).sort(),
-    ).toEqual(['easyAuth', 'functionKeyHeader', 'functionKeyQuery']);
+  it('names every security scheme, the bearer token of jwt mode included', () => {
+    const schemes = (document.components as { securitySchemes: Record<string, unknown> })
+      .securitySchemes;
+    expect(Object.keys(schemes).sort()).toEqual([
+      'bearerToken',
+      'easyAuth',
+      'functionKeyHeader',
+      'functionKeyQuery',
+    ]);
+    expect(schemes.bearerToken).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
+  });
+
+  it('describes the Teams exchange with its validating schema and its refusals', () => {
+    const schemas = (document.components as { schemas: Record<string, Record<string, unknown>> })
+      .schemas;
+    expect(schemas.TeamsTokenRequest).toMatchObject({
+      type: 'object',
+      additionalProperties: false,
+      required: ['token', 'appId', 'userId'],
+    });
+    type Responses = Record<string, { description?: string }>;
+    const responses = (paths['/token/teams']?.post as { responses: Responses }).responses;
+    expect(responses['401']?.description).toContain('`teams_token_rejected`');
+    expect(responses['400']?.description).toContain('`teams_token_mismatch`');
+    expect(responses['429']?.description).toContain('`upstream_throttled`');
   });
 });
 
