@@ -3,6 +3,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { issuerOfHost, mintToken } from '../support/issuer';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -270,5 +271,69 @@ describe('browser demo (key mode)', () => {
     await page.locator('#identity', { hasText: /^8:acs:/ }).waitFor();
     expect(await textOf(page, '#granted-scopes')).toBe('voip');
     expect(sentKeys).toEqual([undefined, running.key]);
+  });
+});
+
+describe('browser demo (bearer token mode, AUTH_MODE=jwt)', () => {
+  let jwtHost: LocalHostProcess | undefined;
+  let issuer = '';
+
+  beforeAll(async () => {
+    jwtHost = await startLocalHost({
+      ACS_CONNECTION_STRING: started(emulator, 'the emulator').connectionString,
+      AUTH_MODE: 'jwt',
+      IDENTITY_MAP_CONNECTION: started(azurite, 'Azurite').connectionString,
+      TOKEN_POLICY,
+    });
+    issuer = issuerOfHost(jwtHost.output());
+  });
+
+  afterAll(async () => {
+    await jwtHost?.stop();
+  });
+
+  it('sends the access token as Authorization: Bearer and refreshes through it', async () => {
+    const acs = started(emulator, 'the emulator');
+    const page = await started(context, 'the browser').newPage();
+    const sent: (string | undefined)[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/token')) sent.push(request.headers().authorization);
+    });
+    await page.clock.install();
+    await page.goto(`${started(jwtHost, 'the jwt-mode host').url}/`);
+    await page.locator('#session-status[data-state="bearer"]').waitFor();
+    expect(await page.locator('#bearer-token').isVisible()).toBe(true);
+    expect(await page.locator('#sign-in').isVisible()).toBe(false);
+    expect(await page.locator('#function-key').isVisible()).toBe(false);
+
+    // No token yet: the service's RFC 6750 challenge, in plain words.
+    await page.click('#get-token');
+    await page.locator('#problem', { hasText: 'access token' }).waitFor();
+    expect(await textOf(page, '#problem')).toBe(
+      'The access token is missing, expired or not valid — sign in again to get a new one',
+    );
+
+    const accessToken = await mintToken(issuer, { sub: userName('carol'), roles: ['member'] });
+    await page.fill('#bearer-token', accessToken);
+    await page.click('#get-token');
+    await page.locator('#identity', { hasText: /^8:acs:/ }).waitFor();
+    const identity = await textOf(page, '#identity');
+    expect(await textOf(page, '#granted-scopes')).toBe('voip');
+    expect(sent).toEqual([undefined, `Bearer ${accessToken}`]);
+
+    // The credential's proactive refresh goes through the same bearer token, same identity.
+    const firstExpiry = Date.parse(await textOf(page, '#expires-on'));
+    const pageNow = await page.evaluate(() => Date.now());
+    await page.clock.fastForward(firstExpiry - PROACTIVE_REFRESH_LEAD_MS - pageNow + 65_000);
+    await page.locator('#refresh-log li[data-kind="refresh"]').waitFor();
+    expect(await textOf(page, '#identity')).toBe(identity);
+    expect(sent).toEqual([undefined, `Bearer ${accessToken}`, `Bearer ${accessToken}`]);
+    expect(acs.counts()).toMatchObject({ createUserAndToken: 1, issueAccessToken: 1 });
+
+    // A token the provider did not sign is refused with the same words.
+    await page.fill('#bearer-token', `${accessToken.slice(0, -4)}AAAA`);
+    await page.click('#get-token');
+    await page.locator('#problem', { hasText: 'access token' }).waitFor();
+    expect(acs.counts().createUserAndToken).toBe(1);
   });
 });

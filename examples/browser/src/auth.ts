@@ -3,7 +3,9 @@ export type Session =
   | { mode: 'easyauth'; user: string; roles: string[] }
   | { mode: 'easyauth'; user: undefined }
   /** No Easy Auth in front of the service: callers present a function key. */
-  | { mode: 'key' };
+  | { mode: 'key' }
+  /** AUTH_MODE=jwt: callers present an access token from the app's OpenID Connect provider. */
+  | { mode: 'bearer' };
 
 interface MeEntry {
   user_id?: string;
@@ -16,15 +18,23 @@ const ROLE_CLAIMS = new Set([
 ]);
 
 /**
- * Asks Easy Auth's `/.auth/me`. It answers 404 when Easy Auth is off (key mode), and 401 (or an
- * empty list) when nobody is signed in.
+ * Asks Easy Auth's `/.auth/me`. It answers 404 when Easy Auth is off, and 401 (or an empty list)
+ * when nobody is signed in. Without Easy Auth, a request without credentials tells the two other
+ * modes apart: jwt mode challenges it with `WWW-Authenticate: Bearer` (RFC 6750 §3), while the
+ * Functions host answers a missing function key with a bare 401.
  */
 export async function currentSession(): Promise<Session> {
   const response = await fetch('/.auth/me', {
     credentials: 'same-origin',
     headers: { accept: 'application/json' },
   });
-  if (response.status === 404) return { mode: 'key' };
+  if (response.status === 404) {
+    const probe = await fetch('/api/user', { credentials: 'omit' });
+    const challenge = probe.headers.get('www-authenticate') ?? '';
+    return probe.status === 401 && /^Bearer\b/i.test(challenge)
+      ? { mode: 'bearer' }
+      : { mode: 'key' };
+  }
   if (!response.ok) return { mode: 'easyauth', user: undefined };
   const [entry] = (await response.json()) as MeEntry[];
   if (!entry?.user_id) return { mode: 'easyauth', user: undefined };

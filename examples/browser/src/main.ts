@@ -27,6 +27,8 @@ const ui = {
   signOutRow: element('sign-out-row'),
   keyEntry: element('key-entry'),
   functionKey: element<HTMLInputElement>('function-key'),
+  bearerEntry: element('bearer-entry'),
+  bearerToken: element<HTMLTextAreaElement>('bearer-token'),
   getToken: element<HTMLButtonElement>('get-token'),
   askCredential: element<HTMLButtonElement>('ask-credential'),
   problem: element('problem'),
@@ -49,13 +51,17 @@ function showSession(): void {
   ui.signIn.hidden = session.mode !== 'easyauth' || session.user !== undefined;
   ui.signOutRow.hidden = session.mode !== 'easyauth' || session.user === undefined;
   ui.keyEntry.hidden = session.mode !== 'key';
-  ui.sessionStatus.dataset.state = session.mode === 'key' ? 'key' : session.user ? 'in' : 'out';
+  ui.bearerEntry.hidden = session.mode !== 'bearer';
+  ui.sessionStatus.dataset.state =
+    session.mode === 'easyauth' ? (session.user ? 'in' : 'out') : session.mode;
   ui.sessionStatus.textContent =
     session.mode === 'key'
       ? 'Key mode: the service is not behind Easy Auth.'
-      : session.user
-        ? `Signed in as ${session.user}${session.roles.length ? ` (roles: ${session.roles.join(', ')})` : ' (no roles)'}`
-        : 'Not signed in.';
+      : session.mode === 'bearer'
+        ? 'Bearer token mode: the service checks access tokens from your OpenID Connect provider.'
+        : session.user
+          ? `Signed in as ${session.user}${session.roles.length ? ` (roles: ${session.roles.join(', ')})` : ' (no roles)'}`
+          : 'Not signed in.';
 }
 
 function showProblem(message: string | undefined): void {
@@ -126,7 +132,18 @@ function toAbortSignal(like: AbortSignalLike): AbortSignal | undefined {
   return controller.signal;
 }
 
+/**
+ * The caller's current access token. A real app asks its sign-in library each time (MSAL's
+ * `acquireTokenSilent`, oidc-client's `getUser`), so every refresh carries a fresh token; here it
+ * is whatever was pasted.
+ */
+function currentAccessToken(): string {
+  return ui.bearerToken.value.trim();
+}
+
 function tokenRequest(scopes: string[], communicationUserId?: string): TokenRequest {
+  // One ACS identity per signed-in caller (Easy Auth principal, or the token's iss + sub).
+  if (session.mode === 'bearer') return { scopes, bearerToken: currentAccessToken() };
   if (session.mode !== 'key') return { scopes };
   // In key mode every new request would create a new ACS identity; a refresh renews the one we have.
   return {

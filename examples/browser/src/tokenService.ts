@@ -32,6 +32,8 @@ export interface TokenRequest {
   scopes: string[];
   /** Key mode only: sent as `x-functions-key`. Easy Auth callers send their session cookie. */
   functionKey?: string;
+  /** Bearer mode only: the access token from the app's OpenID Connect provider. */
+  bearerToken?: string;
   /** Key mode only: renew this identity instead of creating a new one. */
   communicationUserId?: string;
   signal?: AbortSignal;
@@ -59,6 +61,7 @@ async function problemOf(response: Response): Promise<Problem | undefined> {
 export async function requestToken(request: TokenRequest): Promise<TokenResponse> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (request.functionKey) headers['x-functions-key'] = request.functionKey;
+  if (request.bearerToken) headers.authorization = `Bearer ${request.bearerToken}`;
   const body: Record<string, unknown> = { scopes: request.scopes };
   if (request.communicationUserId) body.communicationUserId = request.communicationUserId;
   let response: Response;
@@ -121,7 +124,7 @@ export async function requestTokenPolitely(
   }
 }
 
-export type AuthMode = 'easyauth' | 'key';
+export type AuthMode = 'easyauth' | 'key' | 'bearer';
 
 /** What to tell a person when a token request fails. */
 export function inPlainWords(err: unknown, mode: AuthMode): string {
@@ -129,9 +132,11 @@ export function inPlainWords(err: unknown, mode: AuthMode): string {
   const { status, problem, retryAfterSeconds: wait } = err;
   if (status === 0) return 'The token service cannot be reached — check your connection';
   if (status === 401) {
-    return mode === 'easyauth'
-      ? 'You are signed out — sign in again'
-      : 'The function key is missing or wrong — paste a valid key';
+    if (mode === 'easyauth') return 'You are signed out — sign in again';
+    if (mode === 'bearer') {
+      return 'The access token is missing, expired or not valid — sign in again to get a new one';
+    }
+    return 'The function key is missing or wrong — paste a valid key';
   }
   if (status === 403) return problem?.detail ?? 'You may not be given this token';
   if (status === 429) return `Too many requests — try again in ${wait ?? 1} s`;
