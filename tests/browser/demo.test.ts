@@ -3,6 +3,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { bundleForBrowser, docSnippet } from '../support/docSnippets';
 import { issuerOfHost, mintToken } from '../support/issuer';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
 
@@ -88,6 +89,17 @@ function started<T>(thing: T | undefined, name: string): T {
   if (thing === undefined) throw new Error(`${name} did not start`);
   return thing;
 }
+
+/** What a docs/clients.md browser snippet exports, once bundled onto `window.snippet`. */
+interface DocSnippet {
+  acsCredential(...args: unknown[]): Promise<{ getToken(): Promise<{ token: string }> }>;
+}
+
+const claimsOf = (token: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<
+    string,
+    unknown
+  >;
 
 /** A unique user per test: the identity map outlives a test. */
 const userName = (label: string) => `${label}-${Date.now()}-${++run}`;
@@ -191,6 +203,21 @@ describe('browser demo (easyauth mode)', () => {
     await page.click('#get-token');
     await page.locator('#problem', { hasText: 'You are signed out — sign in again' }).waitFor();
     expect(await textOf(page, '#problem')).toBe('You are signed out — sign in again');
+  });
+
+  it('runs the Easy Auth snippet of docs/clients.md as written', async () => {
+    const page = await started(context, 'the browser').newPage();
+    await page.goto(`${started(host, 'the local host').url}/`);
+    await signIn(page, userName('erin'), 'member');
+    // Evaluated, not injected: the page's CSP (default-src 'self') rightly refuses inline scripts.
+    await page.evaluate(await bundleForBrowser(docSnippet('docs/clients.md', 'browser-easyauth')));
+    const token = await page.evaluate(async () => {
+      const { acsCredential } = (globalThis as unknown as { snippet: DocSnippet }).snippet;
+      const credential = await acsCredential();
+      return (await credential.getToken()).token;
+    });
+    expect(claimsOf(token)).toMatchObject({ scp: ['voip'] });
+    expect(started(emulator, 'the emulator').counts().createUserAndToken).toBe(1);
   });
 
   it('signs out through the page’s own link', async () => {
@@ -335,5 +362,19 @@ describe('browser demo (bearer token mode, AUTH_MODE=jwt)', () => {
     await page.click('#get-token');
     await page.locator('#problem', { hasText: 'access token' }).waitFor();
     expect(acs.counts().createUserAndToken).toBe(1);
+  });
+
+  it('runs the bearer-token snippet of docs/clients.md as written', async () => {
+    const page = await started(context, 'the browser').newPage();
+    await page.goto(`${started(jwtHost, 'the jwt-mode host').url}/`);
+    const accessToken = await mintToken(issuer, { sub: userName('dora'), roles: ['member'] });
+    // Evaluated, not injected: the page's CSP (default-src 'self') rightly refuses inline scripts.
+    await page.evaluate(await bundleForBrowser(docSnippet('docs/clients.md', 'browser-bearer')));
+    const token = await page.evaluate(async (bearer) => {
+      const { acsCredential } = (globalThis as unknown as { snippet: DocSnippet }).snippet;
+      const credential = await acsCredential(() => Promise.resolve(bearer));
+      return (await credential.getToken()).token;
+    }, accessToken);
+    expect(claimsOf(token).sub).toMatch(/^8:acs:/);
   });
 });
