@@ -92,7 +92,7 @@ function started<T>(thing: T | undefined, name: string): T {
 
 /** What a docs/clients.md browser snippet exports, once bundled onto `window.snippet`. */
 interface DocSnippet {
-  acsCredential(...args: unknown[]): Promise<{ getToken(): Promise<{ token: string }> }>;
+  acsCredential: (...args: unknown[]) => Promise<{ getToken(): Promise<{ token: string }> }>;
 }
 
 const claimsOf = (token: string): Record<string, unknown> =>
