@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import ignore from 'ignore';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { buildPackage, unpackZip, type BuiltPackage } from '../../dev/package/artifact';
 import { externalImports, PLATFORM_MODULES, SHIPPED_EXTERNALS } from '../../dev/package/bundle';
@@ -78,6 +79,16 @@ describe('the deployment package', () => {
     expect(dev.filter((d) => names.includes(`node_modules/${d}/package.json`))).toEqual([]);
     // Budget, stated in docs/deploy.md: the package stays small.
     expect(built.zipBytes).toBeLessThan(15 * 1024 * 1024);
+  });
+
+  it('keeps node_modules, as azd requires with remoteBuild: false', () => {
+    // azd refuses `remoteBuild: false` when .funcignore excludes node_modules (Azure/azure-dev,
+    // cli/azd/pkg/project/service_target_functionapp.go, resolveFunctionAppRemoteBuild).
+    const rules = ignore().add(readFileSync(path.join(projectRoot, '.funcignore'), 'utf8'));
+    expect(rules.ignores('node_modules/')).toBe(false);
+    expect(readFileSync(path.join(projectRoot, 'azure.yaml'), 'utf8')).toMatch(
+      /^\s+remoteBuild: false$/m,
+    );
   });
 
   it('loads every module the bundle leaves external from the package alone', () => {
