@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { healthOnceReady } from '../support/health';
 import { call } from '../support/http';
 import { startLocalHost } from '../support/localHost';
 
@@ -40,7 +41,7 @@ describe('GET /api/health in easyauth mode', () => {
   it('is ready when ACS answers and the identity map opens', async () => {
     const host = await easyAuthHost(azurite.connectionString);
     try {
-      const health = await call(`${host.url}/api/health`);
+      const health = await healthOnceReady(host.url);
       expect(health.status).toBe(200);
       expect(health.json).toMatchObject({
         status: 'ready',
@@ -49,7 +50,7 @@ describe('GET /api/health in easyauth mode', () => {
     } finally {
       await host.stop();
     }
-  });
+  }, 60_000);
 
   it('is not ready while the identity map cannot be reached, and says which check failed', async () => {
     const key = Buffer.alloc(32, 1).toString('base64');
@@ -62,7 +63,6 @@ describe('GET /api/health in easyauth mode', () => {
       expect(health.status).toBe(503);
       expect(health.json).toMatchObject({
         status: 'degraded',
-        acs: { reachable: true },
         checks: { acsClient: true, identityMap: false },
       });
       expect(health.text).not.toContain(String(port));

@@ -20,6 +20,7 @@ import ignore from 'ignore';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { buildPackage, unpackZip, type BuiltPackage } from '../../dev/package/artifact';
 import { externalImports, PLATFORM_MODULES, SHIPPED_EXTERNALS } from '../../dev/package/bundle';
+import { healthOnceReady } from '../support/health';
 import { call } from '../support/http';
 import { startLocalHost } from '../support/localHost';
 
@@ -150,9 +151,11 @@ describe('the deployment package', () => {
       ACS_ENDPOINT: emulator.url,
     });
     try {
-      const health = await call(`${ready.url}/api/health`);
-      expect(health.status).toBe(200);
-      expect(health.json).toMatchObject({ status: 'ready', checks: { acsClient: true } });
+      const health = await healthOnceReady(ready.url);
+      expect({ status: health.status, body: health.json }).toMatchObject({
+        status: 200,
+        body: { status: 'ready', checks: { acsClient: true } },
+      });
     } finally {
       await ready.stop();
     }
@@ -180,5 +183,5 @@ describe('the deployment package', () => {
     } finally {
       await host.stop();
     }
-  });
+  }, 90_000);
 });
