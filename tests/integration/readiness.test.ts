@@ -70,5 +70,5 @@ describe('GET /api/health in easyauth mode', () => {
     } finally {
       await host.stop();
     }
-  });
+  }, 60_000);
 });
