@@ -6,7 +6,7 @@ import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
 import { AcsReachability } from './infra/acsReachability';
 import { AesTokenSealer } from './infra/aesTokenSealer';
-import type { RequestFacts } from './infra/requestFacts';
+import { recordIdentityGone, type RequestFacts } from './infra/requestFacts';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** Everything the functions need, built once per process from validated config. */
@@ -26,6 +26,8 @@ export function buildServices(config: Config): Services {
   const gateway = new AcsIdentityGateway(
     () => createIdentityClient(config.acs),
     config.acsTimeoutMs,
+    undefined,
+    config.acs.kind,
   );
   const { identityMap } = config;
   // Shared by every request: one table client, one sealer. Only the ACS view is per request.
@@ -46,7 +48,13 @@ export function buildServices(config: Config): Services {
       return {
         identity,
         // One ACS identity per signed-in principal (easyauth mode only).
-        callers: callerOptions && new CallerIdentities({ ...callerOptions, identity }),
+        callers:
+          callerOptions &&
+          new CallerIdentities({
+            ...callerOptions,
+            identity,
+            onIdentityGone: () => recordIdentityGone(facts),
+          }),
       };
     },
   };
