@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { localState } from '../localState';
 import { decodeAccessKey } from './hmac';
-import { StateFileError } from './persistence';
+import { LocalStateError } from './persistence';
 import { startEmulator } from './server';
 
 const projectRoot = path.resolve(__dirname, '..', '..', '..');
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       faults: { latencyMs: settings.latencyMs },
     });
   } catch (err) {
-    if (err instanceof StateFileError) {
+    if (err instanceof LocalStateError) {
       console.error(`acs-emulator: ${err.message}`);
       process.exit(1);
     }

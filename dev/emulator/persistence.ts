@@ -7,7 +7,7 @@
  * keys, say), add an optional section to `StateFileSchema`; a change that old files cannot be
  * read as needs a new version and a step in `upgrade` from the previous one.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod/mini';
@@ -36,8 +36,13 @@ const StateFileSchema = z.object({
 
 export type PersistedState = z.infer<typeof StateFileSchema>;
 
+/** A start-up error about local state: its message says what to do, and is all there is to say. */
+export class LocalStateError extends Error {
+  override name = 'LocalStateError';
+}
+
 /** A state file that cannot be used: the message names the file and how to start over. */
-export class StateFileError extends Error {
+export class StateFileError extends LocalStateError {
   constructor(
     readonly file: string,
     reason: string,
@@ -48,6 +53,61 @@ export class StateFileError extends Error {
         `emulator's and Azurite's data), or set ACS_EMULATOR_STATE=fresh for a throw-away run.`,
     );
     this.name = 'StateFileError';
+  }
+}
+
+/** Another live emulator serves from the same state file; two writers would undo each other. */
+export class StateInUseError extends LocalStateError {
+  constructor(
+    readonly file: string,
+    readonly pid: number,
+  ) {
+    super(
+      `The ACS emulator's state file ${file} is in use by process ${pid} (npm start or ` +
+        `npm run emulator). Stop that one first, point LOCAL_STATE_DIR elsewhere, or set ` +
+        `ACS_EMULATOR_STATE=fresh for a throw-away run.`,
+    );
+    this.name = 'StateInUseError';
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The live process that holds the state file's lock, if any. */
+export function lockHolder(file: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(`${file}.lock`, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+}
+
+/**
+ * Takes the state file for this process (a `.lock` file holding its pid); a lock left by a
+ * process that has died is taken over. Returns the release.
+ */
+export function lockState(file: string): () => void {
+  const lock = `${file}.lock`;
+  mkdirSync(path.dirname(file), { recursive: true });
+  for (;;) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      return () => rmSync(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = lockHolder(file);
+    if (holder !== undefined) throw new StateInUseError(file, holder);
+    rmSync(lock, { force: true }); // stale: its process is gone
   }
 }
 

@@ -12,6 +12,7 @@ import { decodeAccessKey, verifyHmac } from './hmac';
 import { parseBody, readBody, sendEmpty, sendError, sendJson, sendRaw } from './http';
 import {
   loadState,
+  lockState,
   type PersistedState,
   STATE_FORMAT,
   STATE_VERSION,
@@ -43,34 +44,12 @@ import type { EmulatorOptions, FaultConfig, RunningEmulator } from './types';
  */
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = opts.host ?? '127.0.0.1';
-  // A bad access key fails here, before a state file is written for it.
-  if (opts.accessKey !== undefined) decodeAccessKey(opts.accessKey);
-  const saved = opts.stateFile === undefined ? undefined : loadState(opts.stateFile);
-  if (saved && opts.stateFile !== undefined) refuseAnotherResource(opts, saved, opts.stateFile);
-  const accessKey =
-    saved?.resource.accessKey ?? opts.accessKey ?? randomBytes(32).toString('base64');
-  const key = decodeAccessKey(accessKey);
-  const resourceId = saved?.resource.id ?? opts.resourceId ?? resourceIdFor(key);
   const random = opts.random ?? Math.random;
   const allowRemoteAdmin = opts.allowRemoteAdmin ?? false;
   // Fail on bad initial faults before a socket is opened, not after.
   const initialFaults = parseFaultPatch(opts.faults ?? {});
-
-  const signingKey = saved ? signingKeyFrom(saved, opts.stateFile ?? '') : await createSigningKey();
-  const store = new IdentityStore(resourceId, saved?.identities);
-  const privateKeyPem = signingKeyToPem(signingKey);
-  const writer =
-    opts.stateFile === undefined
-      ? undefined
-      : new StateWriter(opts.stateFile, () => ({
-          format: STATE_FORMAT,
-          version: STATE_VERSION,
-          resource: { id: resourceId, accessKey },
-          signingKey: { privateKeyPem },
-          identities: store.snapshot(),
-        }));
-  // The resource exists from its first start on: its id and keys never change afterwards.
-  if (writer && !saved) await writer.save();
+  const { accessKey, resourceId, signingKey, store, writer, release } = await openResource(opts);
+  const key = decodeAccessKey(accessKey);
 
   const server = createServer();
   // Like a cloud front end, keep idle connections well beyond a client's reuse window: Node's 5 s
@@ -78,7 +57,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   // way cannot be retried safely.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 125_000;
-  await listen(server, opts.port ?? 0, host);
+  try {
+    await listen(server, opts.port ?? 0, host);
+  } catch (err) {
+    release(); // so that a retry on another port can take the state file
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${hostForUrl(host)}:${port}`;
   const state = new EmulatorState(
@@ -193,8 +177,58 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         server.close((err) => (err ? reject(err) : resolve()));
         // close() alone waits for keep-alive sockets the SDK's agent holds open.
         server.closeAllConnections();
-      }).then(() => state.persist())),
+      })
+        .then(() => state.persist())
+        .finally(release)),
   };
+}
+
+interface Resource {
+  accessKey: string;
+  resourceId: string;
+  signingKey: SigningKey;
+  store: IdentityStore;
+  writer: StateWriter | undefined;
+  /** Gives the state file up (a no-op for a throw-away emulator). */
+  release: () => void;
+}
+
+/**
+ * The resource to serve: the one kept in `opts.stateFile` when there is one (taken for this
+ * process until `release`), else a new one from the options.
+ */
+async function openResource(opts: EmulatorOptions): Promise<Resource> {
+  // A bad access key fails here, before a state file is written for it.
+  if (opts.accessKey !== undefined) decodeAccessKey(opts.accessKey);
+  const file = opts.stateFile;
+  const release = file === undefined ? () => undefined : lockState(file);
+  try {
+    const saved = file === undefined ? undefined : loadState(file);
+    if (saved && file !== undefined) refuseAnotherResource(opts, saved, file);
+    const accessKey =
+      saved?.resource.accessKey ?? opts.accessKey ?? randomBytes(32).toString('base64');
+    const resourceId =
+      saved?.resource.id ?? opts.resourceId ?? resourceIdFor(decodeAccessKey(accessKey));
+    const signingKey = saved ? signingKeyFrom(saved, file ?? '') : await createSigningKey();
+    const store = new IdentityStore(resourceId, saved?.identities);
+    const privateKeyPem = signingKeyToPem(signingKey);
+    const writer =
+      file === undefined
+        ? undefined
+        : new StateWriter(file, () => ({
+            format: STATE_FORMAT,
+            version: STATE_VERSION,
+            resource: { id: resourceId, accessKey },
+            signingKey: { privateKeyPem },
+            identities: store.snapshot(),
+          }));
+    // The resource exists from its first start on: its id and keys never change afterwards.
+    if (writer && !saved) await writer.save();
+    return { accessKey, resourceId, signingKey, store, writer, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
 }
 
 /** A state file holds one resource; serving it under another key or id would be another one. */

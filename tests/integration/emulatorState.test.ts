@@ -151,3 +151,44 @@ async function runUntilListening(env: Record<string, string>): Promise<void> {
   child.kill('SIGTERM');
   await exited;
 }
+
+describe('npm run reset', () => {
+  const RESET = path.resolve(__dirname, '..', '..', 'dist', 'dev', 'reset.js');
+  const reset = () =>
+    execFileAsync(process.execPath, [RESET], {
+      env: { PATH: process.env.PATH ?? '', LOCAL_STATE_DIR: dir },
+    }).catch((err: { code: number; stderr: string }) => err);
+
+  it('clears the emulator and Azurite data, keeps the host keys, refuses while in use', async () => {
+    mkdirSync(path.join(dir, 'azurite'), { recursive: true });
+    writeFileSync(path.join(dir, 'azurite', '__azurite_db_table__.json'), '{}');
+    writeFileSync(path.join(dir, 'host-keys.json'), '{}');
+    const emulator = await start({ port: 0, stateFile });
+
+    const refused = (await reset()) as { code: number; stderr: string };
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`process ${process.pid}`);
+    expect(existsSync(stateFile)).toBe(true);
+
+    await emulator.close();
+    open.length = 0;
+    await reset();
+    expect(existsSync(path.join(dir, 'emulator'))).toBe(false);
+    expect(existsSync(path.join(dir, 'azurite'))).toBe(false);
+    expect(existsSync(path.join(dir, 'host-keys.json'))).toBe(true);
+    // A fresh start after a reset: same key, same resource id, no identities.
+    const again = await start({ port: 0, stateFile, accessKey: emulator.accessKey });
+    expect(again.resourceId).toBe(emulator.resourceId);
+    expect(again.identities()).toEqual([]);
+  });
+
+  it('a second emulator on the same state is refused while the first runs', async () => {
+    const first = await start({ port: 0, stateFile });
+    await expect(startEmulator({ port: 0, stateFile })).rejects.toThrow(
+      `is in use by process ${process.pid}`,
+    );
+    await first.close();
+    open.length = 0;
+    await expect(start({ port: 0, stateFile })).resolves.toHaveProperty('url');
+  });
+});
