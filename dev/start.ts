@@ -20,6 +20,7 @@ import { buildRoutes, readRoutePrefix } from './host/routes';
 import { createLocalHost, type PlatformLayer } from './host/server';
 import { staticFiles } from './host/staticFiles';
 import { listenOnLoopback } from './host/listen';
+import { DEV_AUDIENCE, startIssuer, type RunningIssuer } from './issuer';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 /** Built by `npm run build:demo`; served only when it exists. */
@@ -47,6 +48,18 @@ async function startLocalEmulator(state: LocalState): Promise<RunningEmulator> {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     console.warn(`[start] port ${port} is busy; the emulator takes a free port instead`);
     return startEmulator({ port: 0, ...kept });
+  }
+}
+
+/** The local OpenID Connect issuer (dev/issuer): jwt mode's token source and the Teams users'. */
+async function startLocalIssuer(): Promise<RunningIssuer> {
+  const port = portFrom('ISSUER_PORT', 7080);
+  try {
+    return await startIssuer({ port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    console.warn(`[start] port ${port} is busy; the local issuer takes a free port instead`);
+    return startIssuer({ port: 0 });
   }
 }
 
@@ -89,18 +102,27 @@ async function main(): Promise<void> {
   const port = portFrom('PORT', 7071);
   const easyAuth = env.AUTH_MODE?.trim() === 'easyauth';
   const state = localState(projectRoot, env);
+  const jwt = env.AUTH_MODE?.trim() === 'jwt';
+  // The folder whose package.json `main` and host.json the host loads, named as the real host
+  // names it (azure-functions-host, EnvironmentSettingNames.AzureWebJobsScriptRoot). The package
+  // test points it at the unpacked deployment zip.
+  const appRoot = env.AzureWebJobsScriptRoot
+    ? path.resolve(env.AzureWebJobsScriptRoot)
+    : projectRoot;
 
   let emulator: RunningEmulator | undefined;
   let azurite: RunningAzurite | undefined;
+  // First: it holds nothing, so a Ctrl-C while it starts loses nothing either.
+  const issuer = await startLocalIssuer();
   let servers: Server[] = [];
   /**
    * Every part gets one orderly stop, in order: the host (nothing new reaches the services),
-   * then the emulator (its last change is on disk), then Azurite (it saves its tables). Each
-   * wait is bounded, so a stop always ends.
+   * then the emulator (its last change is on disk) and the issuer, then Azurite (it saves its
+   * tables). Each wait is bounded, so a stop always ends.
    */
   const stopAll = async () => {
     await closeHost(servers);
-    await emulator?.close();
+    await Promise.all([emulator?.close(), issuer.close()]);
     await azurite?.stop();
   };
   let stopping: Promise<void> | undefined;
@@ -123,6 +145,10 @@ async function main(): Promise<void> {
   // Listening from the start: a Ctrl-C while things start up stops what has started so far.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
 
+  if (jwt) {
+    env.OIDC_ISSUER ??= issuer.url;
+    env.OIDC_AUDIENCE ??= DEV_AUDIENCE;
+  }
   if (!env.ACS_CONNECTION_STRING && !env.ACS_ENDPOINT) {
     emulator = await startLocalEmulator(state);
     env.ACS_CONNECTION_STRING = emulator.connectionString;
@@ -130,6 +156,8 @@ async function main(): Promise<void> {
   if (easyAuth) {
     // This host plays App Service: it is the platform that says Easy Auth is on.
     env.WEBSITE_AUTH_ENABLED ??= 'True';
+  }
+  if (easyAuth || jwt) {
     if (!env.IDENTITY_MAP_CONNECTION && !env.IDENTITY_MAP_ENDPOINT) {
       azurite = await startLocalAzurite(state);
       env.IDENTITY_MAP_CONNECTION = azurite.connectionString;
@@ -139,10 +167,7 @@ async function main(): Promise<void> {
 
   let routes;
   try {
-    routes = buildRoutes(
-      loadApp(projectRoot, env.LOCAL_HOST_ENTRIES),
-      readRoutePrefix(projectRoot),
-    );
+    routes = buildRoutes(loadApp(appRoot, env.LOCAL_HOST_ENTRIES), readRoutePrefix(appRoot));
   } catch (err) {
     await stopAll();
     throw err;
@@ -159,13 +184,22 @@ async function main(): Promise<void> {
   const base = `http://localhost:${actualPort}`;
 
   const keySource = process.env.FUNCTIONS_DEV_KEY ? 'FUNCTIONS_DEV_KEY' : '.dev/host-keys.json';
+  const bearer = jwt
+    ? (
+        await issuer.mint({
+          sub: 'alice',
+          roles: ['member'],
+          aud: env.OIDC_AUDIENCE ?? DEV_AUDIENCE,
+        })
+      ).access_token
+    : '';
   console.log(
     [
       '',
       'acs-token-service (local Functions host)',
       ...routes.map((r) => {
         const route = r.registration.trigger.route ?? r.registration.name;
-        const prefix = readRoutePrefix(projectRoot);
+        const prefix = readRoutePrefix(appRoot);
         return `  ${r.registration.name.padEnd(8)} ${base}/${[prefix, route].filter(Boolean).join('/')}  (${r.authLevel})`;
       }),
       emulator
@@ -175,15 +209,20 @@ async function main(): Promise<void> {
       emulator || azurite
         ? `  Local state: ${shown(state.dir)}${emulator && !state.emulatorFile ? ' (emulator: throw-away)' : ''}; \`npm run reset\` clears it`
         : '',
+      `  Issuer: local OpenID Connect issuer at ${issuer.url} (mint: POST ${issuer.url}/dev/token)`,
       easyAuth
         ? `  Auth: easyauth (sign in at ${base}/.auth/login/dev?user=alice&roles=member)`
-        : `  Auth: function key from ${keySource}`,
+        : jwt
+          ? `  Auth: jwt (bearer tokens from ${env.OIDC_ISSUER ?? ''}, audience ${env.OIDC_AUDIENCE ?? ''})`
+          : `  Auth: function key from ${keySource}`,
       demo ? `  Demo: ${base}/  (browser demo from examples/browser)` : '',
       '',
       'Try:',
-      easyAuth
-        ? `  curl -s -c /tmp/acs-jar '${base}/.auth/login/dev?user=alice&roles=member' && curl -s -b /tmp/acs-jar -X POST '${base}/api/token' -H 'content-type: application/json' -d '{"scopes":["voip"]}'`
-        : `  curl -s -X POST '${base}/api/token' -H 'x-functions-key: ${keys.functionKey}' -H 'content-type: application/json' -d '{"scopes":["voip"],"expiresInMinutes":60}'`,
+      jwt
+        ? `  curl -s -X POST '${base}/api/token' -H 'authorization: Bearer ${bearer}' -H 'content-type: application/json' -d '{"scopes":["voip"]}'`
+        : easyAuth
+          ? `  curl -s -c /tmp/acs-jar '${base}/.auth/login/dev?user=alice&roles=member' && curl -s -b /tmp/acs-jar -X POST '${base}/api/token' -H 'content-type: application/json' -d '{"scopes":["voip"]}'`
+          : `  curl -s -X POST '${base}/api/token' -H 'x-functions-key: ${keys.functionKey}' -H 'content-type: application/json' -d '{"scopes":["voip"],"expiresInMinutes":60}'`,
       '',
       `Local host ready at ${base}`,
     ]

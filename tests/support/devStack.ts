@@ -30,6 +30,7 @@ export async function startDevStack(
       PORT: '0',
       ACS_EMULATOR_PORT: '0',
       AZURITE_TABLE_PORT: '0',
+      ISSUER_PORT: '0',
       FUNCTIONS_LOCAL_SETTINGS: '',
       LOCAL_STATE_DIR: stateDir,
       ...env,
