@@ -187,8 +187,14 @@ export class StateWriter {
     return this.queued;
   }
 
+  /** Resolves once no write is under way (failed ones included). */
+  settled(): Promise<void> {
+    return (this.queued ?? this.writing ?? Promise.resolve()).catch(() => undefined);
+  }
+
+  /** One name is enough: the lock (`lockState`) lets one process at a time write the file. */
   private temporaryFile(): string {
-    return `${this.file}.${process.pid}.tmp`;
+    return `${this.file}.tmp`;
   }
 
   private async write(): Promise<void> {

@@ -178,7 +178,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         // close() alone waits for keep-alive sockets the SDK's agent holds open.
         server.closeAllConnections();
       })
-        .then(() => state.persist())
+        .then(() => state.flush())
         .finally(release)),
   };
 }

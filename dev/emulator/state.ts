@@ -53,6 +53,12 @@ export class EmulatorState {
     }
   }
 
+  /** Saves what is left and waits for every write under way: the last step of a close. */
+  async flush(): Promise<void> {
+    await this.persist();
+    await this.writer?.settled();
+  }
+
   count(op: AcsOperation | 'rejected'): void {
     this.calls[op] += 1;
   }
