@@ -7,7 +7,7 @@ import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGat
 import { AcsReachability, type Reachability } from './infra/acsReachability';
 import { AesTokenSealer } from './infra/aesTokenSealer';
 import { OidcVerifier } from './infra/oidcVerifier';
-import type { RequestFacts } from './infra/requestFacts';
+import { recordIdentityGone, type RequestFacts } from './infra/requestFacts';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** What a token request needs, checked for `/api/health`. */
@@ -41,6 +41,8 @@ export function buildServices(config: Config): Services {
   const gateway = new AcsIdentityGateway(
     () => createIdentityClient(config.acs),
     config.acsTimeoutMs,
+    undefined,
+    config.acs.kind,
   );
   const { identityMap } = config;
   // Shared by every request: one table client, one sealer. Only the ACS view is per request.
@@ -64,7 +66,13 @@ export function buildServices(config: Config): Services {
       return {
         identity,
         // One ACS identity per signed-in principal (easyauth and jwt modes).
-        callers: callerOptions && new CallerIdentities({ ...callerOptions, identity }),
+        callers:
+          callerOptions &&
+          new CallerIdentities({
+            ...callerOptions,
+            identity,
+            onIdentityGone: () => recordIdentityGone(facts),
+          }),
       };
     },
     async readiness() {

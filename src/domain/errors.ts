@@ -31,6 +31,10 @@ export const ERROR_CATALOGUE = {
     status: 503,
     title: 'The OpenID Connect provider could not be reached',
   },
+  upstream_auth_failed: {
+    status: 503,
+    title: 'The service cannot authenticate to Azure Communication Services',
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -47,6 +51,8 @@ export interface AppErrorOptions {
   /** `WWW-Authenticate` value (RFC 6750 §3) for bearer-token failures. */
   challenge?: string;
   cause?: unknown;
+  /** For operators, in the log only: what to check. Never a secret, never shown to callers. */
+  operatorHint?: string;
 }
 
 export class AppError extends Error {
@@ -56,6 +62,7 @@ export class AppError extends Error {
   readonly retryAfterSeconds: number | undefined;
   readonly allow: readonly string[] | undefined;
   readonly challenge: string | undefined;
+  readonly operatorHint: string | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -71,6 +78,7 @@ export class AppError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.allow = options.allow;
     this.challenge = options.challenge;
+    this.operatorHint = options.operatorHint;
   }
 }
 

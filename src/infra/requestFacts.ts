@@ -9,6 +9,8 @@ export interface RequestFacts {
   acsCreateOutcomeUnknown?: boolean;
   /** Why a bearer token was refused or could not be checked (jwt mode); never the token. */
   authFailure?: string;
+  /** The caller's mapped identity was gone from ACS and has been replaced by a new one. */
+  identityGone?: boolean;
 }
 
 export function newRequestFacts(): RequestFacts {
@@ -28,4 +30,8 @@ export function recordAcsCall(facts: RequestFacts, ms: number, retry: boolean): 
 
 export function recordUnknownCreate(facts: RequestFacts): void {
   facts.acsCreateOutcomeUnknown = true;
+}
+
+export function recordIdentityGone(facts: RequestFacts): void {
+  facts.identityGone = true;
 }
