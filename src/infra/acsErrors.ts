@@ -100,7 +100,13 @@ export function fromAcsError(
  * sdk/communication/communication-identity/recordings/node/get_token_for_teams_user_playbacklive/).
  */
 export function fromTeamsExchangeError(err: unknown): unknown {
-  if (!(err instanceof AppError) || err.code !== 'upstream_error') return err;
+  // A 401 InvalidAccessToken is about the Teams user's token, not our own credential.
+  if (
+    !(err instanceof AppError) ||
+    !['upstream_error', 'upstream_auth_failed'].includes(err.code)
+  ) {
+    return err;
+  }
   const rest: (RestErrorLike & { details?: { error?: { target?: unknown } } }) | undefined =
     asRestError(err.cause);
   if (rest?.statusCode === 401 && rest.code === 'InvalidAccessToken') {

@@ -49,6 +49,7 @@ describe('ACS emulator: the Teams-user exchange, as ACS checks it', () => {
         ACS_EMULATOR_PORT: '0',
         ACS_EMULATOR_ACCESS_KEY: accessKey,
         ACS_EMULATOR_TEAMS_ISSUER: issuer.url,
+        ACS_EMULATOR_STATE: 'fresh',
       },
       /ACS Identity emulator listening on (\S+)/,
     );
