@@ -66,15 +66,22 @@ function expectInvalidToken(answer: Answer, detail: string): void {
   });
 }
 
-/** The request log record of the last answer with this invocation id. */
-function logRecordOf(answer: Answer): Record<string, unknown> {
+/**
+ * The request log record of an answer, by its invocation id. The host's stdout reaches this
+ * process a little after the answer does, so it is polled for.
+ */
+async function logRecordOf(answer: Answer): Promise<Record<string, unknown>> {
   const id = (answer.json as { invocationId: string }).invocationId;
-  const line = host
-    .output()
-    .split('\n')
-    .find((l) => l.includes('"event":"request"') && l.includes(id));
-  if (!line) throw new Error(`no request record for ${id}`);
-  return JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
+  const giveUpAt = Date.now() + 10_000;
+  for (;;) {
+    const line = host
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"event":"request"') && l.includes(id));
+    if (line) return JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
+    if (Date.now() > giveUpAt) throw new Error(`no request record for ${id}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 const claimsFor = (sub: string) => ({ iss: issuer, sub, aud: AUDIENCE, roles: ['member'] });
@@ -164,7 +171,7 @@ describe('AUTH_MODE=jwt over real HTTP', () => {
       const forged = await forgeTokens(issuer, claimsFor(user(kind)), [kind]);
       const answer = await askToken(forged[kind]);
       expectInvalidToken(answer, detail);
-      expect(logRecordOf(answer)).toMatchObject({ status: 401, authFailure: reason });
+      expect(await logRecordOf(answer)).toMatchObject({ status: 401, authFailure: reason });
     });
 
     it.each([
@@ -198,7 +205,7 @@ describe('AUTH_MODE=jwt over real HTTP', () => {
         await mintToken(issuer, { sub: user('claims'), roles: ['member'], ...override }),
       );
       expectInvalidToken(answer, detail);
-      expect(logRecordOf(answer)).toMatchObject({ status: 401, authFailure: reason });
+      expect(await logRecordOf(answer)).toMatchObject({ status: 401, authFailure: reason });
     });
 
     it('accepts expiry and nbf inside the 60 s clock skew', async () => {
@@ -219,7 +226,7 @@ describe('AUTH_MODE=jwt over real HTTP', () => {
     ])('a malformed token (%s)', async (_name, token, reason) => {
       const answer = await askToken(token);
       expectInvalidToken(answer, 'The token is not a well-formed JWT.');
-      expect(logRecordOf(answer)).toMatchObject({ authFailure: reason });
+      expect(await logRecordOf(answer)).toMatchObject({ authFailure: reason });
     });
 
     it('an oversized header, before anything parses it', async () => {
@@ -230,7 +237,7 @@ describe('AUTH_MODE=jwt over real HTTP', () => {
       const [, payload, signature] = valid.split('.');
       const answer = await askToken(`${header}.${payload}.${signature}`);
       expectInvalidToken(answer, 'The token header is too large.');
-      expect(logRecordOf(answer)).toMatchObject({ authFailure: 'oversized header' });
+      expect(await logRecordOf(answer)).toMatchObject({ authFailure: 'oversized header' });
     });
 
     it('a token in the query string, even a valid one and even next to a header', async () => {
@@ -240,7 +247,7 @@ describe('AUTH_MODE=jwt over real HTTP', () => {
       expectInvalidToken(await askToken(undefined, undefined, `?access_token=${valid}`), detail);
       const both = await askToken(valid, undefined, `?token=${valid}`);
       expectInvalidToken(both, detail);
-      expect(logRecordOf(both)).toMatchObject({ authFailure: 'token in query string' });
+      expect(await logRecordOf(both)).toMatchObject({ authFailure: 'token in query string' });
     });
   });
 });
