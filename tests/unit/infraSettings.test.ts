@@ -41,6 +41,8 @@ const NOT_IN_INFRA: Record<string, string> = {
     'key-based alternative to ACS_ENDPOINT; in Azure the app reaches ACS with its managed identity',
   IDENTITY_MAP_CONNECTION:
     'key-based alternative to IDENTITY_MAP_ENDPOINT; the storage account refuses shared keys',
+  TOKEN_CACHE_LOCAL_SECONDS:
+    'its default (30 s) is the deployed staleness bound; an app setting changes it without a redeploy',
 };
 
 /**
