@@ -24,6 +24,7 @@ import { round } from './lib/stats';
 import { checkTargets } from './lib/targets';
 import { coldStartWorkload } from './workloads/coldStart';
 import { newCallerWorkload } from './workloads/newCaller';
+import { openLoopWorkload } from './workloads/openLoop';
 import { returningWorkload } from './workloads/returning';
 
 /** Whether the built app reads TOKEN_CACHE_KEY at all; otherwise "cache on" is cache off. */
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
   cleanups.push(() => counter.stop());
   const bench: Bench = { emulator, counter, azurite, appEntry: entry, rows: [] };
 
+  if (run.has('open-loop')) await openLoopWorkload(bench);
   if (run.has('new-caller')) await newCallerWorkload(bench);
   if (run.has('returning') || run.has('soak')) {
     await returningWorkload(bench, run.has('soak'), run.has('returning'));

@@ -14,13 +14,15 @@ import type { BenchRow } from './targets';
 export const projectRoot = path.resolve(__dirname, '..', '..', '..');
 export const KEY = 'bench-function-key-0123456789';
 export const BASELINE_ENTRY = 'dist/bench/baseline.js';
+/** Bench-only functions in the same host process: the empty floor and the CPU admin route. */
+export const FLOOR_ENTRY = 'dist/bench/floorFunctions.js';
 export const UNBUNDLED_ENTRY = 'dist/src/index.js';
 export const BUNDLED_ENTRY = 'dist/app/index.js';
 export const NEW_CALLER_CONCURRENCY = [1, 10, 50];
 export const RETURNING_CONCURRENCY = 50;
 export const PRINCIPALS = 1000;
 export const ZIPF_S = 1.1;
-export const WORKLOADS = ['new-caller', 'returning', 'cold-start', 'soak'] as const;
+export const WORKLOADS = ['open-loop', 'new-caller', 'returning', 'cold-start', 'soak'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 function intSetting(name: string, fallback: number, min: number, max: number): number {
@@ -56,6 +58,13 @@ export const settings = {
   hostNodeOptions: [workerNodeOptions(), process.env.BENCH_HOST_NODE_OPTIONS?.trim() ?? '']
     .join(' ')
     .trim(),
+  /** Open loop: arrivals per second, measured seconds per row, unrecorded seconds before. */
+  openRatePerSec: intSetting('BENCH_OPEN_RATE', 40, 1, 1_000),
+  openSeconds: intSetting('BENCH_OPEN_SECONDS', 60, 1, 3_600),
+  openWarmupSeconds: intSetting('BENCH_OPEN_WARMUP_SECONDS', 5, 0, 600),
+  /** Open loop: assumed upstream latencies, per operation (assumptions, not Azure's figures). */
+  openAcsLatencyMs: intSetting('BENCH_OPEN_ACS_LATENCY_MS', 100, 0, 5_000),
+  openTableLatencyMs: intSetting('BENCH_OPEN_TABLE_LATENCY_MS', 8, 0, 5_000),
   newCallerConcurrency: NEW_CALLER_CONCURRENCY,
   returningConcurrency: RETURNING_CONCURRENCY,
 };
@@ -100,7 +109,8 @@ export function hostEnv(bench: Bench, extra: Record<string, string>): Record<str
     RATE_LIMIT_PER_MINUTE: '0',
     RATE_LIMIT_KEY_PER_MINUTE: '0',
     LOG_LEVEL: 'warning',
-    LOCAL_HOST_ENTRIES: `${bench.appEntry},${BASELINE_ENTRY}`,
+    LOCAL_HOST_ENTRIES: `${bench.appEntry},${BASELINE_ENTRY},${FLOOR_ENTRY}`,
+    BENCH_ADMIN: '1',
     ...(profileDir ? { BENCH_PROFILE_DIR: path.resolve(profileDir) } : {}),
     ...(memoryLog ? { BENCH_MEMORY_LOG: path.resolve(memoryLog) } : {}),
     ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),

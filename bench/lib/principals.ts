@@ -25,12 +25,13 @@ export async function signIn(host: HostProcess, prefix: string): Promise<string[
   return cookies;
 }
 
-/** Each principal's first request, once, in order; recorded as its own row. */
+/** Each principal's first request, once, in order; recorded as its own row unless `record` is false. */
 export async function warmPrincipals(
   bench: Bench,
   host: HostProcess,
   cookies: string[],
   cache: 'off' | 'on',
+  record = true,
 ): Promise<void> {
   const acsBefore = await bench.emulator.totalCalls();
   const tableBefore = await bench.counter.count();
@@ -55,6 +56,7 @@ export async function warmPrincipals(
   const tableOps = (await bench.counter.count()) - tableBefore;
   const tokens = latencies.length;
   const p99Ms = percentile(latencies, 99);
+  if (!record) return;
   bench.rows.push({
     workload: 'returning-warmup',
     impl: 'ours',
