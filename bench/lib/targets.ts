@@ -164,21 +164,6 @@ const f = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : S
 /** Ratios are cut, not rounded, so a ratio shown as 1.90× never fails a 1.9× target. */
 const ratio = (a: number, b: number) => f(Math.floor((a / b) * 100) / 100);
 
-/** Busier than this, a run is bound by CPU rather than by the latency it waits for. */
-export const CPU_BOUND_PCT = 80;
-
-/**
- * Why a throughput ratio is what it is. When both runs kept the cores busy, each side's rate is
- * capped by its CPU per token across every process on the machine, so the ratio can be no more
- * than baseline CPU per token ÷ ours, however few round trips ours makes.
- */
-export function cpuBound(ours: LoadRow, baseline: LoadRow): string {
-  const busy = [ours.coresBusyPct, baseline.coresBusyPct];
-  if (ours.cpuMsPerToken === undefined || baseline.cpuMsPerToken === undefined) return '';
-  if (!busy.every((b) => b !== undefined && b >= CPU_BOUND_PCT)) return '';
-  return `; CPU-bound: the cores were ${busy.join('% / ')}% busy, and CPU per token across every process (host, emulator, tables, load generator) was ${f(ours.cpuMsPerToken)} ms ours vs ${f(baseline.cpuMsPerToken)} ms baseline, which allows at most ${ratio(baseline.cpuMsPerToken, ours.cpuMsPerToken)}× on this machine`;
-}
-
 function target(
   name: string,
   measured: boolean,
