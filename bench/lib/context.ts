@@ -45,12 +45,12 @@ export function workloadsToRun(): Set<Workload> {
 
 export const settings = {
   acsLatencyMs: intSetting('BENCH_ACS_LATENCY_MS', 20, 0, 5_000),
-  seconds: intSetting('BENCH_SECONDS', 10, 1, 600),
-  returningRequests: intSetting('BENCH_RETURNING_REQUESTS', 5_000, 100, 1_000_000),
+  seconds: intSetting('BENCH_SECONDS', 4, 1, 600),
+  returningRequests: intSetting('BENCH_RETURNING_REQUESTS', 2_000, 100, 1_000_000),
   soakRequests: intSetting('BENCH_SOAK_REQUESTS', 100_000, 1_000, 10_000_000),
-  soakMaxSeconds: intSetting('BENCH_SOAK_MAX_SECONDS', 180, 10, 3_600),
-  coldStartRuns: intSetting('BENCH_COLD_RUNS', 10, 1, 100),
-  warmupRequests: intSetting('BENCH_WARMUP_REQUESTS', 2_000, 0, 1_000_000),
+  soakMaxSeconds: intSetting('BENCH_SOAK_MAX_SECONDS', 150, 10, 3_600),
+  coldStartRuns: intSetting('BENCH_COLD_RUNS', 5, 1, 100),
+  warmupRequests: intSetting('BENCH_WARMUP_REQUESTS', 1_000, 0, 1_000_000),
   seed: intSetting('BENCH_SEED', 20_250_101, 0, 2 ** 31),
   principals: PRINCIPALS,
   zipfS: ZIPF_S,
@@ -61,7 +61,7 @@ export const settings = {
   /** Open loop: arrivals per second, measured seconds per row, unrecorded seconds before. */
   openRatePerSec: intSetting('BENCH_OPEN_RATE', 40, 1, 1_000),
   openSeconds: intSetting('BENCH_OPEN_SECONDS', 60, 1, 3_600),
-  openWarmupSeconds: intSetting('BENCH_OPEN_WARMUP_SECONDS', 5, 0, 600),
+  openWarmupSeconds: intSetting('BENCH_OPEN_WARMUP_SECONDS', 3, 0, 600),
   /** Open loop: assumed upstream latencies, per operation (assumptions, not Azure's figures). */
   openAcsLatencyMs: intSetting('BENCH_OPEN_ACS_LATENCY_MS', 100, 0, 5_000),
   openTableLatencyMs: intSetting('BENCH_OPEN_TABLE_LATENCY_MS', 8, 0, 5_000),
