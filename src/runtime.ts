@@ -7,7 +7,7 @@ import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
 import { AcsReachability, type Reachability } from './infra/acsReachability';
 import { AesTokenSealer } from './infra/aesTokenSealer';
-import type { RequestFacts } from './infra/requestFacts';
+import { recordIdentityGone, type RequestFacts } from './infra/requestFacts';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** What a token request needs, checked for `/api/health`. */
@@ -39,6 +39,8 @@ export function buildServices(config: Config): Services {
   const gateway = new AcsIdentityGateway(
     () => createIdentityClient(config.acs),
     config.acsTimeoutMs,
+    undefined,
+    config.acs.kind,
   );
   const { identityMap } = config;
   // Shared by every request: one table client, one sealer. Only the ACS view is per request.
@@ -63,14 +65,17 @@ export function buildServices(config: Config): Services {
     limits: new CallerLimits(config.rateLimits),
     forRequest(facts) {
       const identity = gateway.observedBy(facts);
+      const options = callerOptions && {
+        ...callerOptions,
+        identity,
+        onIdentityGone: () => recordIdentityGone(facts),
+      };
       return {
         identity,
         // One ACS identity per signed-in principal (easyauth mode only).
         callers:
-          callerOptions &&
-          (local
-            ? new LocallyCachedCallers({ ...callerOptions, identity }, local)
-            : new CallerIdentities({ ...callerOptions, identity })),
+          options &&
+          (local ? new LocallyCachedCallers(options, local) : new CallerIdentities(options)),
       };
     },
     async readiness() {
