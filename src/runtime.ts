@@ -79,11 +79,11 @@ export function buildServices(config: Config): Services {
       };
     },
     async readiness() {
-      const [acs, acsClient, table] = await Promise.all([
-        reachability.check(),
-        gateway.buildFailure(),
-        map?.openFailure(),
-      ]);
+      // Build the clients before probing: the first build loads the SDK modules synchronously,
+      // and a probe started alongside would spend its timeout waiting for the event loop (a cold
+      // start would then read as "ACS unreachable").
+      const [acsClient, table] = await Promise.all([gateway.buildFailure(), map?.openFailure()]);
+      const acs = await reachability.check();
       const failures: Readiness['failures'] = [];
       if (acsClient !== undefined) failures.push({ check: 'acsClient', error: acsClient });
       if (map && table !== undefined) failures.push({ check: 'identityMap', error: table });
