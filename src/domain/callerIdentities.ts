@@ -18,6 +18,9 @@ export interface CallerIdentitiesOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** Passes a revoke or delete makes before it gives up on a row that keeps changing under it. */
+const MAX_CONTENDED_PASSES = 5;
+
 const isNotFound = (err: unknown) => err instanceof AppError && err.code === 'identity_not_found';
 
 function toResponse(communicationUserId: string, token: AccessToken): TokenResponse {
@@ -87,15 +90,23 @@ export class CallerIdentities {
     return (await this.o.map.get(key))?.communicationUserId;
   }
 
-  /** Revokes every token of the principal's identity; a principal without one has none to revoke. */
+  /**
+   * Revokes every token of the principal's identity; a principal without one has none to revoke.
+   * ACS is called once per identity: a pass that lost its write to a concurrent one (a token
+   * request storing its cache entry) only has to bump the generation again.
+   */
   async revoke(key: string): Promise<void> {
-    for (;;) {
+    let revoked: string | undefined;
+    for (let pass = 0; ; pass++) {
       const record = await this.o.map.get(key);
       if (!record?.communicationUserId) return;
-      try {
-        await this.o.identity.revokeTokens(record.communicationUserId);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
+      if (record.communicationUserId !== revoked) {
+        try {
+          await this.o.identity.revokeTokens(record.communicationUserId);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        revoked = record.communicationUserId;
       }
       // The generation bump is what tells token caches on every instance about the revocation.
       const next = {
@@ -103,23 +114,44 @@ export class CallerIdentities {
         generation: record.generation + 1,
       };
       if (await this.o.map.replace(record, next)) return;
+      await this.backOff(pass);
     }
   }
 
-  /** Deletes the principal's ACS identity (revoking its tokens) and then its row. Idempotent. */
+  /**
+   * Deletes the principal's ACS identity (revoking its tokens) and then its row. Idempotent. Like
+   * `revoke`, it deletes each identity once and gives up after a few contended passes.
+   */
   async remove(key: string): Promise<void> {
-    for (;;) {
+    let deleted: string | undefined;
+    for (let pass = 0; ; pass++) {
       const record = await this.o.map.get(key);
       if (!record) return;
-      if (record.communicationUserId) {
+      const id = record.communicationUserId;
+      if (id && id !== deleted) {
         try {
-          await this.o.identity.deleteUser(record.communicationUserId);
+          await this.o.identity.deleteUser(id);
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }
+        deleted = id;
       }
       if (await this.o.map.remove(record)) return;
+      await this.backOff(pass);
     }
+  }
+
+  /**
+   * Between passes of a loop whose conditional write lost to a concurrent one. Each pass may
+   * cost an ACS call, so a row that keeps changing ends the loop with a 503 instead of spinning.
+   */
+  private async backOff(pass: number): Promise<void> {
+    if (pass + 1 >= MAX_CONTENDED_PASSES) {
+      throw new AppError('upstream_unavailable', 'Your ACS identity is busy; try again.', {
+        retryAfterSeconds: 1,
+      });
+    }
+    await this.sleep(25 * 2 ** pass);
   }
 
   /**
