@@ -1,12 +1,12 @@
 import { loadConfig, type Config } from './config';
 import { CallerIdentities } from './domain/callerIdentities';
 import { CallerLimits } from './domain/callerLimits';
-import type { TokenDeps } from './domain/issueToken';
+import type { IdentityAccess } from './domain/issueToken';
 import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
 import { AcsReachability } from './infra/acsReachability';
 import { AesTokenSealer } from './infra/aesTokenSealer';
-import type { RequestFacts } from './infra/requestFacts';
+import type { AcsCallTally } from './infra/acsCalls';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** Everything the functions need, built once per process from validated config. */
@@ -17,9 +17,9 @@ export interface Services {
   limits: CallerLimits;
   /**
    * What the domain reaches ACS through, for one request: the process's one ACS client and (in
-   * easyauth mode) its identity map, with every ACS call recorded in the request's facts.
+   * easyauth mode) its identity map, with every ACS call recorded in the request's tally.
    */
-  forRequest(facts: RequestFacts): TokenDeps;
+  forRequest(tally: AcsCallTally): IdentityAccess;
 }
 
 export function buildServices(config: Config): Services {
@@ -41,8 +41,8 @@ export function buildServices(config: Config): Services {
     policy: new TokenPolicy(config),
     reachability: new AcsReachability(config.acs.endpoint),
     limits: new CallerLimits(config.rateLimits),
-    forRequest(facts) {
-      const identity = gateway.observedBy(facts);
+    forRequest(tally) {
+      const identity = gateway.observedBy(tally);
       return {
         identity,
         // One ACS identity per signed-in principal (easyauth mode only).
@@ -59,6 +59,9 @@ export function services(): Services {
   current ??= buildServices(loadConfig());
   return current;
 }
+
+/** The origins CORS answers for; read per request, as tests swap the services. */
+export const corsOrigins = () => services().config.corsAllowedOrigins;
 
 /** Lets in-process tests run the real handlers against services of their choosing. */
 export function setServices(next: Services | undefined): void {

@@ -30,7 +30,7 @@ export interface FieldError {
   message: string;
 }
 
-export interface AppErrorOptions {
+interface AppErrorOptions {
   errors?: FieldError[];
   retryAfterSeconds?: number;
   allow?: readonly string[];
@@ -60,6 +60,7 @@ export class AppError extends Error {
   }
 }
 
-export function isAppError(err: unknown): err is AppError {
-  return err instanceof AppError;
+/** ACS does not know the identity (deleted elsewhere, or never ours). */
+export function isIdentityNotFound(err: unknown): boolean {
+  return err instanceof AppError && err.code === 'identity_not_found';
 }

@@ -1,13 +1,13 @@
 import { app } from '@azure/functions';
 import { endpoint } from '../http/endpoint';
 import { json } from '../http/respond';
-import { services } from '../runtime';
+import { corsOrigins, services } from '../runtime';
 
 /**
  * `GET /api/health`, anonymous so probes need no key: 200 when ACS answers, 503 when it does
  * not. It says nothing about the configuration beyond how the service authenticates to ACS.
  */
-export const healthHandler = endpoint(['GET'], async () => {
+export const healthHandler = endpoint(['GET'], corsOrigins, async () => {
   const { config, reachability } = services();
   const acs = await reachability.check();
   return json(acs.reachable ? 200 : 503, {

@@ -1,4 +1,4 @@
-export interface Reachability {
+interface Reachability {
   reachable: boolean;
   latencyMs: number;
   checkedAt: string;

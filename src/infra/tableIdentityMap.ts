@@ -1,8 +1,9 @@
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import type { TableConnection } from '../config';
-import { isLoopback } from '../config';
+import { isLoopback } from '../loopback';
 import { AppError } from '../domain/errors';
 import type { IdentityMap, MappingRecord, MappingUpdate } from '../domain/identityMap';
+import { statusOf } from './restError';
 
 interface MappingEntity {
   partitionKey: string;
@@ -12,14 +13,6 @@ interface MappingEntity {
   generation: number;
   cache: string;
 }
-
-const statusOf = (err: unknown): number | undefined =>
-  typeof err === 'object' &&
-  err !== null &&
-  'statusCode' in err &&
-  typeof err.statusCode === 'number'
-    ? err.statusCode
-    : undefined;
 
 /** Builds the Table client: a connection string (Azurite, Cosmos DB) or managed identity. */
 export async function createTableClient(connection: TableConnection): Promise<TableClient> {

@@ -1,4 +1,4 @@
-import type { AcsScope } from '../../src/contracts/token';
+import type { AcsScope } from '../../src/domain/scopes';
 import { AppError } from '../../src/domain/errors';
 import type {
   AccessToken,

@@ -39,9 +39,9 @@ describe('CallerIdentities', () => {
     expect(identity.calls).toEqual(['createUserAndToken']);
     const second = await callers.token('p1', grant);
     expect(identity.calls).toEqual(['createUserAndToken', 'getToken']);
-    expect(second.user).toEqual(first.user);
+    expect(second.communicationUserId).toBe(first.communicationUserId);
     expect(map.rows.get('p1')).toMatchObject({
-      communicationUserId: first.user.communicationUserId,
+      communicationUserId: first.communicationUserId,
       generation: 0,
     });
     expect(map.rows.get('p1')?.leaseUntil).toBeUndefined();
@@ -55,7 +55,7 @@ describe('CallerIdentities', () => {
     const answers = Promise.all(Array.from({ length: 50 }, () => callers.token('p1', grant)));
     await new Promise((r) => setTimeout(r, 20));
     release();
-    const ids = new Set((await answers).map((a) => a.user.communicationUserId));
+    const ids = new Set((await answers).map((a) => a.communicationUserId));
     expect(ids.size).toBe(1);
     expect(identity.calls.filter((c) => c === 'createUserAndToken')).toHaveLength(1);
     expect(identity.live.size).toBe(1);
@@ -66,8 +66,8 @@ describe('CallerIdentities', () => {
     await map.reserve('p1', 1_000_000 + 15_000); // a holder that never finishes
     advance(15_001);
     const answer = await callers.token('p1', grant);
-    expect(identity.live.has(answer.user.communicationUserId)).toBe(true);
-    expect(map.rows.get('p1')?.communicationUserId).toBe(answer.user.communicationUserId);
+    expect(identity.live.has(answer.communicationUserId)).toBe(true);
+    expect(map.rows.get('p1')?.communicationUserId).toBe(answer.communicationUserId);
   });
 
   it('answers 503 when a live reservation is not finished within the wait', async () => {
@@ -89,7 +89,7 @@ describe('CallerIdentities', () => {
       identity.live.add('8:acs:other_1');
     };
     const answer = await callers.token('p1', grant);
-    expect(answer.user.communicationUserId).toBe('8:acs:other_1');
+    expect(answer.communicationUserId).toBe('8:acs:other_1');
     expect([...identity.live]).toEqual(['8:acs:other_1']);
     expect(identity.calls).toEqual(['createUserAndToken', 'deleteUser', 'getToken']);
   });
@@ -103,25 +103,25 @@ describe('CallerIdentities', () => {
     expect(map.rows.size).toBe(0);
     identity.before = () => Promise.resolve();
     await expect(callers.token('p1', grant)).resolves.toMatchObject({
-      user: expect.anything() as unknown,
+      communicationUserId: expect.anything() as unknown,
     });
   });
 
   it('heals a mapping whose identity was deleted elsewhere', async () => {
     const { identity, callers, map } = setup();
     const first = await callers.token('p1', grant);
-    identity.live.delete(first.user.communicationUserId);
+    identity.live.delete(first.communicationUserId);
     const healed = await callers.token('p1', grant);
-    expect(healed.user.communicationUserId).not.toBe(first.user.communicationUserId);
+    expect(healed.communicationUserId).not.toBe(first.communicationUserId);
     expect(map.rows.get('p1')).toMatchObject({
-      communicationUserId: healed.user.communicationUserId,
+      communicationUserId: healed.communicationUserId,
       generation: 1,
     });
   });
 
   it('revokes by bumping the generation, and removes idempotently', async () => {
     const { identity, callers, map } = setup();
-    const { user } = await callers.token('p1', grant);
+    const user = await callers.token('p1', grant);
     await callers.revoke('p1');
     expect(map.rows.get('p1')?.generation).toBe(1);
     await callers.remove('p1');
@@ -159,7 +159,7 @@ describe('CallerIdentities', () => {
 
     it('completes a delete without deleting the same identity twice', async () => {
       const user = setup({ cache: true });
-      const { user: first } = await user.callers.token('p1', grant);
+      const first = await user.callers.token('p1', grant);
       // Token requests that overlap the delete only rewrite the cache entry of the same identity.
       let rewrites = 0;
       user.identity.before = async (op) => {
