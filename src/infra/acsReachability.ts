@@ -1,4 +1,4 @@
-interface Reachability {
+export interface Reachability {
   reachable: boolean;
   latencyMs: number;
   checkedAt: string;
