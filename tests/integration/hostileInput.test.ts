@@ -29,6 +29,7 @@ import { send, type Outcome } from '../support/hostileTransport';
 import { jwtClaims } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
 import { responseValidator } from '../support/openapi';
+import { eventually } from '../support/poll';
 
 /**
  * Property-based hostile-input suite: ≥ 10,000 generated requests over real HTTP against a key
@@ -499,7 +500,14 @@ describe('the service under hostile input', () => {
         expect((await fetch(`${hosts[mode].url}/api/health`)).status).toBe(200);
         tally.count(tally.logged[mode], 200);
       }
-      await sleep(1_000);
+      // Every answer the app gave has its record in the log before the logs are read.
+      for (const mode of ['key', 'easyauth'] as const) {
+        const expected = [...tally.logged[mode].values()].reduce((a, b) => a + b, 0);
+        await eventually(`${expected} request records from the ${mode} host`, () => {
+          const records = hosts[mode].output().match(/"event":"request"/g) ?? [];
+          return records.length >= expected;
+        });
+      }
       const end = {
         key: await settledRss(hosts.key.pid),
         easyauth: await settledRss(hosts.easyauth.pid),
