@@ -7,7 +7,7 @@ import type {
 } from '../../src/domain/identityService';
 import type { IdentityMap, MappingRecord, MappingUpdate } from '../../src/domain/identityMap';
 
-/** An identity map in memory, with the same etag rules as Table Storage. */
+/** An identity map in memory, with the etag rules of Table Storage (tests/integration/identityMapContract.test.ts runs both). */
 export class MemoryIdentityMap implements IdentityMap {
   readonly rows = new Map<string, MappingRecord>();
   private version = 0;
