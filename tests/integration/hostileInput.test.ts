@@ -102,7 +102,11 @@ const WARM_UP_REQUESTS = 500;
  * 10,000). A leak of 10 KB or more per request (a body, per-request state) exceeds it.
  */
 const RSS_GROWTH_LIMIT_MB = 100;
-const TIME_LIMIT_MS = 150_000;
+/**
+ * Only a bound for a run that hangs: every run is sent however long a busy machine takes (a time
+ * limit that interrupted the property made the suite fail on a loaded machine, not on a bug).
+ */
+const HANG_LIMIT_MS = 20 * 60_000;
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -486,8 +490,6 @@ describe('the service under hostile input', () => {
         {
           seed,
           numRuns,
-          interruptAfterTimeLimit: TIME_LIMIT_MS,
-          markInterruptAsFailure: true,
           // The breach message names the request; shrinking a stateful batch would only blur it.
           endOnFailure: true,
         },
@@ -567,6 +569,6 @@ describe('the service under hostile input', () => {
         expect([...logged].sort()).toEqual([...tally.logged[mode]].sort());
       }
     },
-    TIME_LIMIT_MS + 60_000,
+    HANG_LIMIT_MS,
   );
 });
