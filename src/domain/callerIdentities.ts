@@ -15,6 +15,8 @@ interface CallerIdentitiesOptions {
   cache?: TokenSealer | undefined;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Told when a mapped identity turned out to be gone and is being replaced. */
+  onIdentityGone?: () => void;
 }
 
 /** Passes a revoke or delete makes before it gives up on a row that keeps changing under it. */
@@ -26,7 +28,8 @@ const MAX_CONTENDED_PASSES = 5;
  * The first request of a principal reserves its row in the identity map before it calls ACS, so
  * concurrent first requests wait for the winner instead of creating identities they would have to
  * delete. A reservation whose holder died expires and is taken over. When ACS no longer knows a
- * mapped identity (deleted elsewhere) the row is re-reserved and a new identity created.
+ * mapped identity (deleted elsewhere, or made by another resource) the row is re-reserved and a
+ * new identity created.
  */
 export class CallerIdentities {
   private readonly now: () => number;
@@ -50,6 +53,7 @@ export class CallerIdentities {
           return await this.tokenFor(record, record.communicationUserId, grant);
         } catch (err) {
           if (!isIdentityNotFound(err)) throw err;
+          this.options.onIdentityGone?.();
           // Deleted behind our back: take the row back as a reservation and start afresh.
           owned = await this.options.map.replace(record, this.reservation(record.generation + 1));
         }

@@ -8,6 +8,8 @@ export interface AcsCallTally {
   acsRetries: number;
   /** A create failed after it may have reached ACS: an identity may exist that nobody maps. */
   acsCreateOutcomeUnknown?: boolean;
+  /** The caller's mapped identity was gone from ACS and has been replaced by a new one. */
+  identityGone?: boolean;
 }
 
 /*
@@ -23,4 +25,8 @@ export function recordAcsCall(tally: AcsCallTally, ms: number, retry: boolean): 
 
 export function recordUnknownCreate(tally: AcsCallTally): void {
   tally.acsCreateOutcomeUnknown = true;
+}
+
+export function recordIdentityGone(tally: AcsCallTally): void {
+  tally.identityGone = true;
 }
