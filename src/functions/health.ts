@@ -2,12 +2,8 @@ import { app } from '@azure/functions';
 import { endpoint } from '../http/endpoint';
 import { logEvent } from '../http/log';
 import { json } from '../http/respond';
-import { services } from '../runtime';
-
-const codeOf = (err: unknown): string | undefined =>
-  typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
-    ? err.code
-    : undefined;
+import { asRestError } from '../infra/restError';
+import { corsOrigins, services } from '../runtime';
 
 /**
  * `GET /api/health`, anonymous so probes need no key: 200 only when a token request can succeed
@@ -15,14 +11,14 @@ const codeOf = (err: unknown): string | undefined =>
  * can be built), else 503. It says nothing about the configuration beyond how the service
  * authenticates to ACS; why a check failed goes to the log (error name and code only).
  */
-export const healthHandler = endpoint(['GET'], async (_request, context) => {
+export const healthHandler = endpoint(['GET'], corsOrigins, async (_request, context) => {
   const { config } = services();
   const readiness = await services().readiness();
   for (const { check, error } of readiness.failures) {
     logEvent(context, 'warn', 'not_ready', {
       check,
       errorName: error instanceof Error ? error.name : typeof error,
-      errorCode: codeOf(error),
+      errorCode: asRestError(error).code,
     });
   }
   return json(readiness.ready ? 200 : 503, {
