@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startEmulator, type RunningEmulator } from './emulator';
+import { corsLayer, corsPolicyFrom } from './host/cors';
 import { easyAuthStandIn } from './host/easyAuth';
 import { resolveKeys } from './host/keys';
 import { applyLocalSettings } from './host/localSettings';
@@ -21,6 +22,9 @@ import { listenOnLoopback } from './host/listen';
 const projectRoot = path.resolve(__dirname, '..', '..');
 /** Built by `npm run build:demo`; served only when it exists. */
 const demoFolder = path.join(projectRoot, 'examples', 'browser', 'dist');
+/** The local development OpenID Connect issuer (dev/issuer) whose bearer tokens Easy Auth takes. */
+const DEV_ISSUER = 'http://127.0.0.1:7080';
+const DEV_AUDIENCE = 'api://acs-token-service';
 
 function portFrom(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -60,6 +64,8 @@ async function main(): Promise<void> {
   const keys = resolveKeys(projectRoot, env);
   const port = portFrom('PORT', 7071);
   const easyAuth = env.AUTH_MODE?.trim() === 'easyauth';
+  // The platform's CORS layer; credentials by default when Easy Auth's session cookie is in use.
+  const cors = corsPolicyFrom(env, easyAuth);
 
   let emulator: RunningEmulator | undefined;
   let azurite: RunningAzurite | undefined;
@@ -92,8 +98,22 @@ async function main(): Promise<void> {
   }
   const demo = existsSync(demoFolder);
   const platform: PlatformLayer[] = [
-    // First, as on App Service: it strips forged principal headers before anything else runs.
-    easyAuthStandIn({ enabled: easyAuth, secret: keys.sessionSecret }),
+    // CORS first, as in the Functions host ("EasyAuth must go after CORS, as CORS preflight
+    // requests can happen before authentication": azure-functions-host
+    // src/WebJobs.Script.WebHost/WebScriptHostBuilderExtension.cs).
+    corsLayer(cors),
+    // Then Easy Auth: it strips forged principal headers before anything else runs.
+    easyAuthStandIn({
+      enabled: easyAuth,
+      secret: keys.sessionSecret,
+      bearer: {
+        issuer: env.EASY_AUTH_ISSUER?.trim() || DEV_ISSUER,
+        audiences: (env.EASY_AUTH_AUDIENCES?.trim() || DEV_AUDIENCE)
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+      },
+    }),
     ...(demo ? [staticFiles({ root: demoFolder })] : []),
   ];
   const host = createLocalHost({ routes, keys, log: jsonLineSink(env.LOG_LEVEL), platform });
@@ -116,8 +136,11 @@ async function main(): Promise<void> {
         : '  ACS: the resource configured in ACS_CONNECTION_STRING / ACS_ENDPOINT',
       azurite ? `  Identity map: Azurite on 127.0.0.1:${azurite.port} (data in .dev/azurite)` : '',
       easyAuth
-        ? `  Auth: easyauth (sign in at ${base}/.auth/login/dev?user=alice&roles=member)`
+        ? `  Auth: easyauth (sign in at ${base}/.auth/login/dev?user=alice&roles=member, or send a bearer token from ${env.EASY_AUTH_ISSUER?.trim() || DEV_ISSUER})`
         : `  Auth: function key from ${keySource}`,
+      cors.origins.length === 0
+        ? '  CORS: no origin allowed (CORS_ALLOWED_ORIGINS)'
+        : `  CORS: ${cors.origins === '*' ? 'any origin' : cors.origins.join(', ')}${cors.supportCredentials ? ', with credentials' : ''}`,
       demo ? `  Demo: ${base}/  (browser demo from examples/browser)` : '',
       '',
       'Try:',
