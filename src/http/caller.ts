@@ -70,7 +70,7 @@ export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
   }
   let user: HttpRequestUser | null;
   try {
-    user = request.user;
+    user = request.user ?? appServicePrincipal(request);
   } catch {
     user = appServicePrincipal(request);
   }
