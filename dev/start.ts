@@ -18,13 +18,11 @@ import { buildRoutes, readRoutePrefix } from './host/routes';
 import { createLocalHost, type PlatformLayer } from './host/server';
 import { staticFiles } from './host/staticFiles';
 import { listenOnLoopback } from './host/listen';
+import { DEV_AUDIENCE, startIssuer, type RunningIssuer } from './issuer';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 /** Built by `npm run build:demo`; served only when it exists. */
 const demoFolder = path.join(projectRoot, 'examples', 'browser', 'dist');
-/** The local development OpenID Connect issuer (dev/issuer) whose bearer tokens Easy Auth takes. */
-const DEV_ISSUER = 'http://127.0.0.1:7080';
-const DEV_AUDIENCE = 'api://acs-token-service';
 
 function portFrom(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -43,6 +41,18 @@ async function startLocalEmulator(): Promise<RunningEmulator> {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     console.warn(`[start] port ${port} is busy; the emulator takes a free port instead`);
     return startEmulator({ port: 0 });
+  }
+}
+
+/** The local OpenID Connect issuer (dev/issuer): jwt mode's token source and the Teams users'. */
+async function startLocalIssuer(): Promise<RunningIssuer> {
+  const port = portFrom('ISSUER_PORT', 7080);
+  try {
+    return await startIssuer({ port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    console.warn(`[start] port ${port} is busy; the local issuer takes a free port instead`);
+    return startIssuer({ port: 0 });
   }
 }
 
@@ -66,13 +76,25 @@ async function main(): Promise<void> {
   const easyAuth = env.AUTH_MODE?.trim() === 'easyauth';
   // The platform's CORS layer; credentials by default when Easy Auth's session cookie is in use.
   const cors = corsPolicyFrom(env, easyAuth);
+  const jwt = env.AUTH_MODE?.trim() === 'jwt';
+  // The folder whose package.json `main` and host.json the host loads, named as the real host
+  // names it (azure-functions-host, EnvironmentSettingNames.AzureWebJobsScriptRoot). The package
+  // test points it at the unpacked deployment zip.
+  const appRoot = env.AzureWebJobsScriptRoot
+    ? path.resolve(env.AzureWebJobsScriptRoot)
+    : projectRoot;
 
   let emulator: RunningEmulator | undefined;
   let azurite: RunningAzurite | undefined;
+  const issuer = await startLocalIssuer();
   const stopServices = async () => {
-    await Promise.all([emulator?.close(), azurite?.stop()]);
+    await Promise.all([emulator?.close(), azurite?.stop(), issuer.close()]);
   };
   process.once('exit', () => void stopServices());
+  if (jwt) {
+    env.OIDC_ISSUER ??= issuer.url;
+    env.OIDC_AUDIENCE ??= DEV_AUDIENCE;
+  }
   if (!env.ACS_CONNECTION_STRING && !env.ACS_ENDPOINT) {
     emulator = await startLocalEmulator();
     env.ACS_CONNECTION_STRING = emulator.connectionString;
@@ -80,6 +102,8 @@ async function main(): Promise<void> {
   if (easyAuth) {
     // This host plays App Service: it is the platform that says Easy Auth is on.
     env.WEBSITE_AUTH_ENABLED ??= 'True';
+  }
+  if (easyAuth || jwt) {
     if (!env.IDENTITY_MAP_CONNECTION && !env.IDENTITY_MAP_ENDPOINT) {
       azurite = await startLocalAzurite();
       env.IDENTITY_MAP_CONNECTION = azurite.connectionString;
@@ -88,15 +112,14 @@ async function main(): Promise<void> {
 
   let routes;
   try {
-    routes = buildRoutes(
-      loadApp(projectRoot, env.LOCAL_HOST_ENTRIES),
-      readRoutePrefix(projectRoot),
-    );
+    routes = buildRoutes(loadApp(appRoot, env.LOCAL_HOST_ENTRIES), readRoutePrefix(appRoot));
   } catch (err) {
     await stopServices();
     throw err;
   }
   const demo = existsSync(demoFolder);
+  // Easy Auth takes bearer tokens from the local issuer unless another is named.
+  const easyAuthIssuer = env.EASY_AUTH_ISSUER?.trim() || issuer.url;
   const platform: PlatformLayer[] = [
     // CORS first, as in the Functions host ("EasyAuth must go after CORS, as CORS preflight
     // requests can happen before authentication": azure-functions-host
@@ -107,7 +130,7 @@ async function main(): Promise<void> {
       enabled: easyAuth,
       secret: keys.sessionSecret,
       bearer: {
-        issuer: env.EASY_AUTH_ISSUER?.trim() || DEV_ISSUER,
+        issuer: easyAuthIssuer,
         audiences: (env.EASY_AUTH_AUDIENCES?.trim() || DEV_AUDIENCE)
           .split(',')
           .map((a) => a.trim())
@@ -122,31 +145,45 @@ async function main(): Promise<void> {
   const base = `http://localhost:${actualPort}`;
 
   const keySource = process.env.FUNCTIONS_DEV_KEY ? 'FUNCTIONS_DEV_KEY' : '.dev/host-keys.json';
+  const bearer = jwt
+    ? (
+        await issuer.mint({
+          sub: 'alice',
+          roles: ['member'],
+          aud: env.OIDC_AUDIENCE ?? DEV_AUDIENCE,
+        })
+      ).access_token
+    : '';
   console.log(
     [
       '',
       'acs-token-service (local Functions host)',
       ...routes.map((r) => {
         const route = r.registration.trigger.route ?? r.registration.name;
-        const prefix = readRoutePrefix(projectRoot);
+        const prefix = readRoutePrefix(appRoot);
         return `  ${r.registration.name.padEnd(8)} ${base}/${[prefix, route].filter(Boolean).join('/')}  (${r.authLevel})`;
       }),
       emulator
         ? `  ACS: emulator at ${emulator.url} (stats: ${emulator.url}/admin/stats)`
         : '  ACS: the resource configured in ACS_CONNECTION_STRING / ACS_ENDPOINT',
       azurite ? `  Identity map: Azurite on 127.0.0.1:${azurite.port} (data in .dev/azurite)` : '',
+      `  Issuer: local OpenID Connect issuer at ${issuer.url} (mint: POST ${issuer.url}/dev/token)`,
       easyAuth
-        ? `  Auth: easyauth (sign in at ${base}/.auth/login/dev?user=alice&roles=member, or send a bearer token from ${env.EASY_AUTH_ISSUER?.trim() || DEV_ISSUER})`
-        : `  Auth: function key from ${keySource}`,
+        ? `  Auth: easyauth (sign in at ${base}/.auth/login/dev?user=alice&roles=member, or send a bearer token from ${easyAuthIssuer})`
+        : jwt
+          ? `  Auth: jwt (bearer tokens from ${env.OIDC_ISSUER ?? ''}, audience ${env.OIDC_AUDIENCE ?? ''})`
+          : `  Auth: function key from ${keySource}`,
       cors.origins.length === 0
         ? '  CORS: no origin allowed (CORS_ALLOWED_ORIGINS)'
         : `  CORS: ${cors.origins === '*' ? 'any origin' : cors.origins.join(', ')}${cors.supportCredentials ? ', with credentials' : ''}`,
       demo ? `  Demo: ${base}/  (browser demo from examples/browser)` : '',
       '',
       'Try:',
-      easyAuth
-        ? `  curl -s -c /tmp/acs-jar '${base}/.auth/login/dev?user=alice&roles=member' && curl -s -b /tmp/acs-jar -X POST '${base}/api/token' -H 'content-type: application/json' -d '{"scopes":["voip"]}'`
-        : `  curl -s -X POST '${base}/api/token' -H 'x-functions-key: ${keys.functionKey}' -H 'content-type: application/json' -d '{"scopes":["voip"],"expiresInMinutes":60}'`,
+      jwt
+        ? `  curl -s -X POST '${base}/api/token' -H 'authorization: Bearer ${bearer}' -H 'content-type: application/json' -d '{"scopes":["voip"]}'`
+        : easyAuth
+          ? `  curl -s -c /tmp/acs-jar '${base}/.auth/login/dev?user=alice&roles=member' && curl -s -b /tmp/acs-jar -X POST '${base}/api/token' -H 'content-type: application/json' -d '{"scopes":["voip"]}'`
+          : `  curl -s -X POST '${base}/api/token' -H 'x-functions-key: ${keys.functionKey}' -H 'content-type: application/json' -d '{"scopes":["voip"],"expiresInMinutes":60}'`,
       '',
       `Local host ready at ${base}`,
     ]

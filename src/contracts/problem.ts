@@ -29,4 +29,9 @@ export const HealthSchema = z.object({
     checkedAt: z.iso.datetime(),
     auth: z.enum(['connectionString', 'managedIdentity']),
   }),
+  /** Whether each client a token request needs could be built (identityMap: easyauth mode). */
+  checks: z.object({
+    acsClient: z.boolean(),
+    identityMap: z.optional(z.boolean()),
+  }),
 });
