@@ -11,7 +11,7 @@ import { startEmulator, type RunningEmulator } from './emulator';
 import { corsLayer, corsPolicyFrom } from './host/cors';
 import { easyAuthStandIn } from './host/easyAuth';
 import { resolveKeys } from './host/keys';
-import { applyLocalSettings } from './host/localSettings';
+import { applyLocalSettings, loopbackEmulator } from './host/localSettings';
 import { jsonLineSink } from './host/logger';
 import { loadApp } from './host/loadApp';
 import { buildRoutes, readRoutePrefix } from './host/routes';
@@ -95,7 +95,17 @@ async function main(): Promise<void> {
     env.OIDC_ISSUER ??= issuer.url;
     env.OIDC_AUDIENCE ??= DEV_AUDIENCE;
   }
-  if (!env.ACS_CONNECTION_STRING && !env.ACS_ENDPOINT) {
+  const expected = loopbackEmulator(env.ACS_CONNECTION_STRING);
+  if (expected) {
+    // local.settings.json names a local emulator (the sample does, for `func start`): serve it,
+    // unless `npm run emulator` already does on that port.
+    try {
+      emulator = await startEmulator({ port: expected.port, accessKey: expected.accessKey });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      console.warn(`[start] port ${expected.port} is taken: using the emulator already there`);
+    }
+  } else if (!env.ACS_CONNECTION_STRING && !env.ACS_ENDPOINT) {
     emulator = await startLocalEmulator();
     env.ACS_CONNECTION_STRING = emulator.connectionString;
   }

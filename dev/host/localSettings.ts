@@ -40,3 +40,28 @@ export function applyLocalSettings(projectRoot: string, env: NodeJS.ProcessEnv):
   }
   return applied;
 }
+
+/**
+ * The local ACS Identity emulator a connection string points at (`endpoint=http://127.0.0.1:
+ * <port>/;accesskey=…`), so `npm start` and `npm run emulator` can serve exactly the resource
+ * that local.settings.json names (the sample names one, ready for `func start`).
+ */
+export function loopbackEmulator(
+  connectionString: string | undefined,
+): { port: number; accessKey: string } | undefined {
+  const parts = new Map<string, string>();
+  for (const segment of (connectionString ?? '').split(';')) {
+    const at = segment.indexOf('=');
+    if (at > 0) parts.set(segment.slice(0, at).trim().toLowerCase(), segment.slice(at + 1).trim());
+  }
+  const accessKey = parts.get('accesskey');
+  let endpoint: URL;
+  try {
+    endpoint = new URL(parts.get('endpoint') ?? '');
+  } catch {
+    return undefined;
+  }
+  const loopback = ['127.0.0.1', 'localhost'].includes(endpoint.hostname);
+  if (endpoint.protocol !== 'http:' || !loopback || !endpoint.port || !accessKey) return undefined;
+  return { port: Number(endpoint.port), accessKey };
+}
