@@ -229,7 +229,7 @@ function originEntries(value: string, fail: (message: string) => never): string[
   if (!Array.isArray(parsed) || !parsed.every((e) => typeof e === 'string')) {
     return fail('must be a JSON array of strings');
   }
-  return parsed as string[];
+  return parsed;
 }
 
 const originList = setting((value, fail): string[] | '*' => {

@@ -95,7 +95,8 @@ async function tokenFrom(
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ scopes: ['chat'] }),
         });
-        return { status: res.status, body: (await res.json()) as unknown };
+        const body: unknown = await res.json();
+        return { status: res.status, body };
       } catch (err) {
         return { error: String(err) };
       }
@@ -117,9 +118,8 @@ describe('CORS answered by the platform (browser)', () => {
     const answer = await tokenFrom(listed!.origin);
     expect(answer.error).toBeUndefined();
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({
-      user: { communicationUserId: expect.stringMatching(/^8:acs:/) },
-    });
+    const body = answer.body as { user?: { communicationUserId?: string } };
+    expect(body.user?.communicationUserId).toMatch(/^8:acs:/);
   });
 
   it('refuses an origin that is not listed', async () => {
