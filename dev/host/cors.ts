@@ -12,8 +12,9 @@ export interface CorsPolicy {
  * The host's CORS policy from the same settings Azure uses (azure-functions-host
  * src/WebJobs.Script/Environment/EnvironmentSettingNames.cs: `CORS_ALLOWED_ORIGINS`,
  * `CORS_SUPPORT_CREDENTIALS`). Credentials default to `defaultCredentials` (on for Easy Auth's
- * session cookie); `*` with credentials is refused, as ASP.NET Core's `CorsPolicyBuilder.Build`
- * refuses it, so the mistake stops the host instead of reaching a browser.
+ * session cookie) except for `*`, as infra sets `supportCredentials`; `*` with credentials asked
+ * for explicitly is refused, as ASP.NET Core's `CorsPolicyBuilder.Build` refuses it, so the
+ * mistake stops the host instead of reaching a browser.
  */
 export function corsPolicyFrom(env: NodeJS.ProcessEnv, defaultCredentials: boolean): CorsPolicy {
   const parsed = SettingsSchema.shape.CORS_ALLOWED_ORIGINS.safeParse(env.CORS_ALLOWED_ORIGINS);
@@ -24,10 +25,12 @@ export function corsPolicyFrom(env: NodeJS.ProcessEnv, defaultCredentials: boole
   if (flag !== undefined && flag !== '' && flag !== 'true' && flag !== 'false') {
     throw new Error('CORS_SUPPORT_CREDENTIALS: must be true or false');
   }
-  const supportCredentials = flag === 'true' || ((flag ?? '') === '' && defaultCredentials);
+  // As infra sets supportCredentials: with Easy Auth's cookie, and never for `*`.
+  const byDefault = defaultCredentials && parsed.data !== '*';
+  const supportCredentials = flag === 'true' || ((flag ?? '') === '' && byDefault);
   if (parsed.data === '*' && supportCredentials) {
     throw new Error(
-      'CORS_ALLOWED_ORIGINS: * cannot be combined with credentials (CORS_SUPPORT_CREDENTIALS, on by default with AUTH_MODE=easyauth); list the origins instead',
+      'CORS_ALLOWED_ORIGINS: * cannot be combined with CORS_SUPPORT_CREDENTIALS=true; list the origins instead',
     );
   }
   return { origins: parsed.data, supportCredentials };

@@ -175,7 +175,11 @@ describe('local host: CORS answered by the host (JobHostCorsMiddleware)', () => 
     const answer = await raw(`${base}/api/echo`, { headers: { origin: 'http://x.test' } });
     expect(answer.headers['access-control-allow-origin']).toBe('*');
     expect(answer.headers['access-control-allow-credentials']).toBeUndefined();
-    expect(() => corsPolicyFrom({ CORS_ALLOWED_ORIGINS: '*' }, true)).toThrow(/credentials/);
+    // Easy Auth's default of credentials does not apply to *; asking for them is refused.
+    expect(corsPolicyFrom({ CORS_ALLOWED_ORIGINS: '*' }, true).supportCredentials).toBe(false);
+    expect(() =>
+      corsPolicyFrom({ CORS_ALLOWED_ORIGINS: '*', CORS_SUPPORT_CREDENTIALS: 'true' }, false),
+    ).toThrow(/CORS_SUPPORT_CREDENTIALS/);
   });
 
   it('reads the JSON array the platform itself writes, and a comma-separated list', () => {
