@@ -17,7 +17,7 @@ function tooLarge(): AppError {
  */
 function declaresBody(request: HttpRequest): boolean {
   const declared = request.headers.get('content-length');
-  return request.headers.has('transfer-encoding') || (declared !== null && declared.trim() !== '0');
+  return request.headers.has('transfer-encoding') || Number(declared ?? '0') > 0;
 }
 
 /**
