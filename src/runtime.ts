@@ -6,7 +6,7 @@ import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
 import { AcsReachability, type Reachability } from './infra/acsReachability';
 import { AesTokenSealer } from './infra/aesTokenSealer';
-import type { RequestFacts } from './infra/requestFacts';
+import { recordIdentityGone, type RequestFacts } from './infra/requestFacts';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** What a token request needs, checked for `/api/health`. */
@@ -38,6 +38,8 @@ export function buildServices(config: Config): Services {
   const gateway = new AcsIdentityGateway(
     () => createIdentityClient(config.acs),
     config.acsTimeoutMs,
+    undefined,
+    config.acs.kind,
   );
   const { identityMap } = config;
   // Shared by every request: one table client, one sealer. Only the ACS view is per request.
@@ -60,7 +62,13 @@ export function buildServices(config: Config): Services {
       return {
         identity,
         // One ACS identity per signed-in principal (easyauth mode only).
-        callers: callerOptions && new CallerIdentities({ ...callerOptions, identity }),
+        callers:
+          callerOptions &&
+          new CallerIdentities({
+            ...callerOptions,
+            identity,
+            onIdentityGone: () => recordIdentityGone(facts),
+          }),
       };
     },
     async readiness() {

@@ -6,11 +6,17 @@
  *                          local.settings.json's ACS_CONNECTION_STRING when it names a local
  *                          emulator, as the sample does for `func start`; else random)
  * ACS_EMULATOR_LATENCY_MS  latency added to every ACS operation (default 0)
+ * ACS_EMULATOR_STATE       `keep` (default): the resource lives on in LOCAL_STATE_DIR (default
+ *                          .dev/) across restarts; `fresh`: a throw-away resource (benchmarks)
  */
 import path from 'node:path';
 import { applyLocalSettings, loopbackEmulator } from '../host/localSettings';
+import { localState } from '../localState';
 import { decodeAccessKey } from './hmac';
+import { LocalStateError } from './persistence';
 import { startEmulator } from './server';
+
+const projectRoot = path.resolve(__dirname, '..', '..', '..');
 
 const MIN_KEY_BYTES = 32;
 
@@ -18,6 +24,7 @@ interface Settings {
   port: number;
   accessKey?: string;
   latencyMs: number;
+  stateFile?: string;
 }
 
 /** Returns the settings, or the message naming the first bad one (never echoing the key). */
@@ -32,6 +39,13 @@ function readSettings(env: NodeJS.ProcessEnv): Settings | string {
   if (!/^\d+$/.test(rawLatency)) {
     return `ACS_EMULATOR_LATENCY_MS must be a non-negative integer (got '${rawLatency}').`;
   }
+  let stateFile: string | undefined;
+  try {
+    stateFile = localState(projectRoot, env).emulatorFile;
+  } catch (err) {
+    return (err as Error).message;
+  }
+  const kept = stateFile === undefined ? {} : { stateFile };
   const accessKey = env.ACS_EMULATOR_ACCESS_KEY;
   if (accessKey !== undefined && accessKey !== '') {
     let bytes: number;
@@ -43,16 +57,16 @@ function readSettings(env: NodeJS.ProcessEnv): Settings | string {
     if (bytes < MIN_KEY_BYTES) {
       return `ACS_EMULATOR_ACCESS_KEY must decode to at least ${MIN_KEY_BYTES} bytes (got ${bytes}).`;
     }
-    return { port, accessKey, latencyMs };
+    return { port, accessKey, latencyMs, ...kept };
   }
-  return { port, latencyMs };
+  return { port, latencyMs, ...kept };
 }
 
 /** The key and port local.settings.json expects of a local emulator, unless set explicitly. */
 function fromLocalSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if (env.ACS_EMULATOR_ACCESS_KEY) return env;
   const local: NodeJS.ProcessEnv = {};
-  applyLocalSettings(path.resolve(__dirname, '..', '..', '..'), local);
+  applyLocalSettings(projectRoot, local);
   const expected = loopbackEmulator(local.ACS_CONNECTION_STRING);
   if (!expected) return env;
   console.log('acs-emulator: using the endpoint and key of local.settings.json');
@@ -75,9 +89,14 @@ async function main(): Promise<void> {
       host: '127.0.0.1',
       port: settings.port,
       ...(settings.accessKey === undefined ? {} : { accessKey: settings.accessKey }),
+      ...(settings.stateFile === undefined ? {} : { stateFile: settings.stateFile }),
       faults: { latencyMs: settings.latencyMs },
     });
   } catch (err) {
+    if (err instanceof LocalStateError) {
+      console.error(`acs-emulator: ${err.message}`);
+      process.exit(1);
+    }
     const reason = err instanceof Error ? err.message : String(err);
     console.error(`acs-emulator: cannot start on 127.0.0.1:${settings.port}: ${reason}`);
     process.exit(1);
@@ -86,6 +105,11 @@ async function main(): Promise<void> {
   console.log(`ACS Identity emulator listening on ${emulator.endpoint}`);
   console.log(`ACS_CONNECTION_STRING=${emulator.connectionString}`);
   console.log(`JWKS: ${emulator.jwksUrl}`);
+  console.log(
+    settings.stateFile
+      ? `State: ${path.relative(process.cwd(), settings.stateFile) || settings.stateFile} (resource ${emulator.resourceId}; \`npm run reset\` clears it)`
+      : `State: throw-away (resource ${emulator.resourceId})`,
+  );
   console.log(`Admin: ${emulator.url}/admin/stats (Ctrl+C to stop)`);
 
   const stop = (): void => {

@@ -43,8 +43,14 @@ export interface EmulatorOptions {
   port?: number;
   /** Base64 access key of the emulated resource (default: 32 random bytes). */
   accessKey?: string;
-  /** Resource id embedded in identity ids and tokens (default: a random GUID). */
+  /** Resource id embedded in identity ids and tokens (default: derived from the access key). */
   resourceId?: string;
+  /**
+   * File that keeps the resource (id, access key, signing key, identities, revocations) across
+   * restarts; when it exists, its resource is the one served. Default: none, a throw-away
+   * emulator, which is what tests and benchmarks use.
+   */
+  stateFile?: string;
   /** Initial fault configuration, merged over the defaults. */
   faults?: Partial<FaultConfig>;
   /** Source of randomness for fault decisions, returning values in [0, 1) (default Math.random). */
@@ -70,6 +76,8 @@ export interface RunningEmulator {
   /** `url + '/'`, the endpoint of the connection string. */
   endpoint: string;
   accessKey: string;
+  /** The GUID in every identity id this resource makes (`8:acs:<resourceId>_<guid>`). */
+  resourceId: string;
   /** `endpoint=<endpoint>;accesskey=<accessKey>`, ready for `CommunicationIdentityClient`. */
   connectionString: string;
   /** Where the public key that signs access tokens is published. */
@@ -82,6 +90,9 @@ export interface RunningEmulator {
   setFaults(f: Partial<FaultConfig>): void;
   /** Zeroes the counters and clears faults; forgets identities too when asked. */
   reset(opts?: { identities?: boolean }): void;
-  /** Stops listening and closes every open socket, keep-alive ones included. */
+  /**
+   * Stops listening and closes every open socket, keep-alive ones included; with a state file,
+   * resolves once the last change is saved.
+   */
   close(): Promise<void>;
 }

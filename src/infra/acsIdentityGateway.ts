@@ -44,6 +44,8 @@ export class AcsIdentityGateway {
     private readonly connect: () => Promise<CommunicationIdentityClient>,
     private readonly timeoutMs: number,
     private readonly budget = new RetryBudget(),
+    /** How the client signs in, so that a refusal can name the setting to check. */
+    private readonly credential?: AcsConnection['kind'],
   ) {}
 
   /** This gateway (same client, same retry budget) recording every ACS call in `facts`. */
@@ -124,7 +126,7 @@ export class AcsIdentityGateway {
         }
         // ACS may have created an identity we will never hear of: say so, for reconciliation.
         if (repeatability === 'create' && !refusedBeforeProcessing(err)) recordUnknownCreate(facts);
-        throw fromAcsError(err, signal.aborted);
+        throw fromAcsError(err, signal.aborted, this.credential);
       }
     }
   }
@@ -151,7 +153,7 @@ export class AcsIdentityGateway {
     try {
       return await this.client;
     } catch (err) {
-      throw fromAcsError(err, false);
+      throw fromAcsError(err, false, this.credential);
     }
   }
 }
