@@ -38,6 +38,11 @@ export interface Config {
   identityMap: TableConnection | undefined;
   /** AES-256 key for the token cache; undefined turns the cache off. */
   tokenCacheKey: Buffer | undefined;
+  /**
+   * Seconds a token remembered in this process answers without reading the identity map (0: no
+   * in-process layer); bounds how late a revoke or delete on another instance is seen here.
+   */
+  tokenCacheLocalSeconds: number;
   /** Role → rule; undefined means ALLOWED_SCOPES apply to every caller. */
   rolePolicy: Record<string, RoleRule> | undefined;
   acs: AcsConnection;
@@ -300,6 +305,8 @@ export const SettingsSchema = z.object({
       ? key
       : fail('must be 32 random bytes, base64 (openssl rand -base64 32)');
   }),
+  // Well under the up to 15 minutes ACS itself may take to enforce a revocation.
+  TOKEN_CACHE_LOCAL_SECONDS: integerSetting(30, 0, 300),
 });
 
 /** Parses the environment once, at start-up; throws a `ConfigError` naming each bad setting. */
@@ -399,6 +406,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authMode: s.AUTH_MODE,
     corsAllowedOrigins: s.CORS_ALLOWED_ORIGINS,
     tokenCacheKey: s.TOKEN_CACHE_KEY,
+    tokenCacheLocalSeconds: s.TOKEN_CACHE_LOCAL_SECONDS,
     rateLimits: {
       principal: { perMinute: s.RATE_LIMIT_PER_MINUTE, burst: s.RATE_LIMIT_BURST },
       key: { perMinute: s.RATE_LIMIT_KEY_PER_MINUTE, burst: s.RATE_LIMIT_KEY_BURST },

@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from './config';
 import { CallerIdentities } from './domain/callerIdentities';
 import { CallerLimits } from './domain/callerLimits';
+import { LocalTokenCache, LocallyCachedCallers } from './domain/localTokenCache';
 import type { TokenDeps } from './domain/issueToken';
 import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
@@ -51,6 +52,11 @@ export function buildServices(config: Config): Services {
     waitMs: config.acsTimeoutMs + 2_000,
     cache: config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined,
   };
+  // One per process, shared by every request; only with the sealed cache it stands in front of.
+  const local =
+    callerOptions?.cache && config.tokenCacheLocalSeconds > 0
+      ? new LocalTokenCache({ maxAgeMs: config.tokenCacheLocalSeconds * 1000 })
+      : undefined;
   const reachability = new AcsReachability(config.acs.endpoint);
   return {
     config,
@@ -59,16 +65,17 @@ export function buildServices(config: Config): Services {
     limits: new CallerLimits(config.rateLimits),
     forRequest(facts) {
       const identity = gateway.observedBy(facts);
+      const options = callerOptions && {
+        ...callerOptions,
+        identity,
+        onIdentityGone: () => recordIdentityGone(facts),
+      };
       return {
         identity,
         // One ACS identity per signed-in principal (easyauth mode only).
         callers:
-          callerOptions &&
-          new CallerIdentities({
-            ...callerOptions,
-            identity,
-            onIdentityGone: () => recordIdentityGone(facts),
-          }),
+          options &&
+          (local ? new LocallyCachedCallers(options, local) : new CallerIdentities(options)),
       };
     },
     async readiness() {
