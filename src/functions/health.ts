@@ -3,7 +3,7 @@ import { endpoint } from '../http/endpoint';
 import { logEvent } from '../http/log';
 import { json } from '../http/respond';
 import { asRestError } from '../infra/restError';
-import { corsOrigins, services } from '../runtime';
+import { services } from '../runtime';
 
 /**
  * `GET /api/health`, anonymous so probes need no key: 200 only when a token request can succeed
@@ -11,7 +11,7 @@ import { corsOrigins, services } from '../runtime';
  * can be built), else 503. It says nothing about the configuration beyond how the service
  * authenticates to ACS; why a check failed goes to the log (error name and code only).
  */
-export const healthHandler = endpoint(['GET'], corsOrigins, async (_request, context) => {
+export const healthHandler = endpoint(['GET'], async (_request, context) => {
   const { config } = services();
   const readiness = await services().readiness();
   for (const { check, error } of readiness.failures) {
