@@ -1,11 +1,13 @@
 import * as z from 'zod/mini';
+import { AcsScopeSchema } from './contracts/token';
 import {
   ACS_MAX_EXPIRY_MINUTES,
   ACS_MIN_EXPIRY_MINUTES,
   ACS_SCOPES,
-  AcsScopeSchema,
   type AcsScope,
-} from './contracts/token';
+} from './domain/scopes';
+import type { RoleRule } from './domain/tokenPolicy';
+import { isLoopback } from './loopback';
 
 /** Where the ACS resource is and how we authenticate to it. */
 export type AcsConnection =
@@ -46,17 +48,12 @@ export interface OidcSettings {
   clockSkewSeconds: number;
 }
 
-/** What an Easy Auth role may be granted (TOKEN_POLICY). */
-export interface RoleRule {
-  scopes: AcsScope[];
-  defaultScopes: AcsScope[];
-  maxExpiryMinutes: number;
-}
+/** Exact origins allowed to call from a browser; `'*'` means any origin, without credentials. */
+export type AllowedOrigins = string[] | '*';
 
 export interface Config {
   authMode: AuthMode;
-  /** Exact origins allowed to call from a browser; `'*'` means any origin, without credentials. */
-  corsAllowedOrigins: string[] | '*';
+  corsAllowedOrigins: AllowedOrigins;
   rateLimits: {
     principal: { perMinute: number; burst: number };
     key: { perMinute: number; burst: number };
@@ -67,6 +64,11 @@ export interface Config {
   oidc: OidcSettings | undefined;
   /** AES-256 key for the token cache; undefined turns the cache off. */
   tokenCacheKey: Buffer | undefined;
+  /**
+   * Seconds a token remembered in this process answers without reading the identity map (0: no
+   * in-process layer); bounds how late a revoke or delete on another instance is seen here.
+   */
+  tokenCacheLocalSeconds: number;
   /** Role → rule; undefined means ALLOWED_SCOPES apply to every caller. */
   rolePolicy: Record<string, RoleRule> | undefined;
   acs: AcsConnection;
@@ -82,13 +84,6 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
   }
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** Plain http is only for a local emulator; anything else would send signed requests in clear. */
-export function isLoopback(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname);
 }
 
 class SettingProblem extends Error {}
@@ -239,22 +234,45 @@ const tokenPolicy = setting((value, fail) => {
   return parsed.data?.roles;
 });
 
-const originList = setting((value, fail): string[] | '*' => {
+/**
+ * The platform's CORS origins. Azure itself writes `CORS_ALLOWED_ORIGINS` into the environment
+ * as a JSON array from the site's `siteConfig.cors` (azure-functions-host
+ * src/WebJobs.Script.WebHost/Models/HostAssignmentContext.cs, read back by
+ * Configuration/HostCorsOptionsSetup.cs), so that form must parse; a comma-separated list (the
+ * form of Core Tools' `Host.CORS` and of the azd parameter) is accepted too. `*` alone, or as an
+ * entry, allows any origin.
+ */
+function originEntries(value: string, fail: (message: string) => never): string[] {
+  if (!value.startsWith('[')) return value.split(',');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return fail('is neither a JSON array of origins nor a comma-separated list');
+  }
+  if (!Array.isArray(parsed) || !parsed.every((e) => typeof e === 'string')) {
+    return fail('must be a JSON array of strings');
+  }
+  return parsed;
+}
+
+const originList = setting((value, fail): AllowedOrigins => {
   if (value === undefined) return [];
-  if (value === '*') return '*';
-  const origins: string[] = [];
-  for (const entry of value
-    .split(',')
+  const entries = originEntries(value, fail)
     .map((s) => s.trim())
-    .filter(Boolean)) {
+    .filter(Boolean);
+  if (entries.includes('*')) return '*';
+  const origins: string[] = [];
+  for (const entry of entries) {
     let url: URL | undefined;
     try {
       url = new URL(entry);
     } catch {
       url = undefined;
     }
-    // An origin is scheme://host[:port] and nothing else; a path or '*' inside a list is a mistake.
-    if (!url || url.origin === 'null' || url.origin !== entry.replace(/\/$/, '')) {
+    // An origin is scheme://host[:port] and nothing else (any case: the host compares it
+    // normalised to lower case, as here); a path is a mistake.
+    if (!url || url.origin === 'null' || url.origin !== entry.replace(/\/$/, '').toLowerCase()) {
       fail(`"${entry.slice(0, 100)}" is not an origin like https://app.example.com`);
     }
     origins.push(url?.origin ?? '');
@@ -338,6 +356,8 @@ export const SettingsSchema = z.object({
     return v.length <= 256 ? v : fail('must be a claim name of at most 256 characters');
   }),
   OIDC_CLOCK_SKEW_SECONDS: integerSetting(60, 0, 300),
+  // Well under the up to 15 minutes ACS itself may take to enforce a revocation.
+  TOKEN_CACHE_LOCAL_SECONDS: integerSetting(30, 0, 300),
 });
 
 /** Parses the environment once, at start-up; throws a `ConfigError` naming each bad setting. */
@@ -455,6 +475,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authMode: s.AUTH_MODE,
     corsAllowedOrigins: s.CORS_ALLOWED_ORIGINS,
     tokenCacheKey: s.TOKEN_CACHE_KEY,
+    tokenCacheLocalSeconds: s.TOKEN_CACHE_LOCAL_SECONDS,
     rateLimits: {
       principal: { perMinute: s.RATE_LIMIT_PER_MINUTE, burst: s.RATE_LIMIT_BURST },
       key: { perMinute: s.RATE_LIMIT_KEY_PER_MINUTE, burst: s.RATE_LIMIT_KEY_BURST },

@@ -8,7 +8,6 @@ import './functions/teamsToken';
 import './functions/revoke';
 import './functions/user';
 import './functions/health';
-import './functions/preflight';
 import './functions/openapi';
 
 const { config } = services();

@@ -1,13 +1,14 @@
 import { loadConfig, type Config } from './config';
 import { CallerIdentities } from './domain/callerIdentities';
 import { CallerLimits } from './domain/callerLimits';
-import type { TokenDeps } from './domain/issueToken';
+import type { IdentityAccess } from './domain/issueToken';
+import { LocalTokenCache, LocallyCachedCallers } from './domain/localTokenCache';
 import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
 import { AcsReachability, type Reachability } from './infra/acsReachability';
 import { AesTokenSealer } from './infra/aesTokenSealer';
+import { recordIdentityGone, type AcsCallTally } from './infra/acsCalls';
 import { OidcVerifier } from './infra/oidcVerifier';
-import { recordIdentityGone, type RequestFacts } from './infra/requestFacts';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** What a token request needs, checked for `/api/health`. */
@@ -31,9 +32,9 @@ export interface Services {
   bearer: OidcVerifier | undefined;
   /**
    * What the domain reaches ACS through, for one request: the process's one ACS client and (in
-   * easyauth mode) its identity map, with every ACS call recorded in the request's facts.
+   * easyauth mode) its identity map, with every ACS call recorded in the request's tally.
    */
-  forRequest(facts: RequestFacts): TokenDeps;
+  forRequest(tally: AcsCallTally): IdentityAccess;
   readiness(): Promise<Readiness>;
 }
 
@@ -54,6 +55,11 @@ export function buildServices(config: Config): Services {
     waitMs: config.acsTimeoutMs + 2_000,
     cache: config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined,
   };
+  // One per process, shared by every request; only with the sealed cache it stands in front of.
+  const local =
+    callerOptions?.cache && config.tokenCacheLocalSeconds > 0
+      ? new LocalTokenCache({ maxAgeMs: config.tokenCacheLocalSeconds * 1000 })
+      : undefined;
   const reachability = new AcsReachability(config.acs.endpoint);
   return {
     config,
@@ -61,26 +67,27 @@ export function buildServices(config: Config): Services {
     reachability,
     limits: new CallerLimits(config.rateLimits),
     bearer: config.oidc && new OidcVerifier(config.oidc),
-    forRequest(facts) {
-      const identity = gateway.observedBy(facts);
+    forRequest(tally) {
+      const identity = gateway.observedBy(tally);
+      const options = callerOptions && {
+        ...callerOptions,
+        identity,
+        onIdentityGone: () => recordIdentityGone(tally),
+      };
       return {
         identity,
         // One ACS identity per signed-in principal (easyauth and jwt modes).
         callers:
-          callerOptions &&
-          new CallerIdentities({
-            ...callerOptions,
-            identity,
-            onIdentityGone: () => recordIdentityGone(facts),
-          }),
+          options &&
+          (local ? new LocallyCachedCallers(options, local) : new CallerIdentities(options)),
       };
     },
     async readiness() {
-      const [acs, acsClient, table] = await Promise.all([
-        reachability.check(),
-        gateway.buildFailure(),
-        map?.openFailure(),
-      ]);
+      // Build the clients before probing: the first build loads the SDK modules synchronously,
+      // and a probe started alongside would spend its timeout waiting for the event loop (a cold
+      // start would then read as "ACS unreachable").
+      const [acsClient, table] = await Promise.all([gateway.buildFailure(), map?.openFailure()]);
+      const acs = await reachability.check();
       const failures: Readiness['failures'] = [];
       if (acsClient !== undefined) failures.push({ check: 'acsClient', error: acsClient });
       if (map && table !== undefined) failures.push({ check: 'identityMap', error: table });

@@ -2,8 +2,6 @@
  * Local emulator of the ACS Identity REST API (api-version 2023-10-01), for development,
  * tests and benchmarks. See `startEmulator`.
  */
-import type { AcsOperation, OperationCounts } from './types';
-
 export { startEmulator } from './server';
 export type {
   AcsOperation,
@@ -15,13 +13,3 @@ export type {
 } from './types';
 export { ACS_OPERATIONS } from './types';
 export { DEFAULT_FAULTS } from './faults';
-
-/**
- * Sums the counters of the given operations.
- *
- * @example
- * countOf(emu.counts(), 'createUser', 'createUserAndToken'); // identities created
- */
-export function countOf(c: OperationCounts, ...ops: (AcsOperation | 'rejected')[]): number {
-  return ops.reduce((sum, op) => sum + c[op], 0);
-}

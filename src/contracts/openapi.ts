@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { ERROR_CATALOGUE, type ErrorCode } from '../domain/errors';
+import { ACS_SCOPES } from '../domain/scopes';
 import { HealthSchema, ProblemSchema } from './problem';
 import { TeamsTokenRequestSchema, TeamsTokenResponseSchema } from './teams';
 import {
-  ACS_SCOPES,
   IdentityTargetSchema,
   TokenRequestSchema,
   TokenResponseSchema,
@@ -55,6 +55,7 @@ const hostUnauthorized = {
 };
 /** What every route that reads a JSON body can answer about the body itself. */
 const BODY_PROBLEMS: ErrorCode[] = [
+  'length_required',
   'invalid_json',
   'unsupported_content_type',
   'payload_too_large',

@@ -19,6 +19,7 @@ export const ERROR_CATALOGUE = {
   identity_not_found: { status: 404, title: 'Identity not found' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
+  length_required: { status: 411, title: 'The body needs a Content-Length' },
   payload_too_large: { status: 413, title: 'The body is too large' },
   rate_limited: { status: 429, title: 'Too many requests' },
   upstream_throttled: { status: 429, title: 'Azure Communication Services is throttling requests' },
@@ -44,7 +45,7 @@ export interface FieldError {
   message: string;
 }
 
-export interface AppErrorOptions {
+interface AppErrorOptions {
   errors?: FieldError[];
   retryAfterSeconds?: number;
   allow?: readonly string[];
@@ -82,6 +83,10 @@ export class AppError extends Error {
   }
 }
 
-export function isAppError(err: unknown): err is AppError {
-  return err instanceof AppError;
+/**
+ * ACS no longer knows the identity: deleted (404), or of another resource (401 IdentityNotOwned,
+ * e.g. a map moved to a new ACS resource); `fromAcsError` reads both as `identity_not_found`.
+ */
+export function isIdentityNotFound(err: unknown): boolean {
+  return err instanceof AppError && err.code === 'identity_not_found';
 }

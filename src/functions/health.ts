@@ -2,12 +2,8 @@ import { app } from '@azure/functions';
 import { endpoint } from '../http/endpoint';
 import { logEvent } from '../http/log';
 import { json } from '../http/respond';
+import { asRestError } from '../infra/restError';
 import { services } from '../runtime';
-
-const codeOf = (err: unknown): string | undefined =>
-  typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
-    ? err.code
-    : undefined;
 
 /**
  * `GET /api/health`, anonymous so probes need no key: 200 only when a token request can succeed
@@ -22,7 +18,7 @@ export const healthHandler = endpoint(['GET'], async (_request, context) => {
     logEvent(context, 'warn', 'not_ready', {
       check,
       errorName: error instanceof Error ? error.name : typeof error,
-      errorCode: codeOf(error),
+      errorCode: asRestError(error).code,
     });
   }
   return json(readiness.ready ? 200 : 503, {

@@ -7,7 +7,7 @@ import { SERVICE_VERSION } from '../version';
 let document: Record<string, unknown> | undefined;
 
 /** `GET /api/openapi.json` (anonymous): the contract, built once on first request. */
-export const openApiHandler = endpoint(['GET'], () => {
+const openApiHandler = endpoint(['GET'], () => {
   document ??= buildOpenApiDocument(SERVICE_VERSION);
   return Promise.resolve(json(200, document));
 });

@@ -1,11 +1,10 @@
 import type { HttpRequest, HttpRequestUser } from '@azure/functions';
 import type { AuthMode } from '../config';
-import { SettingsSchema } from '../config';
 import { keyId, type Caller } from '../domain/caller';
 import type { CallerLimits } from '../domain/callerLimits';
-import type { RequestFacts } from '../infra/requestFacts';
 import { AppError } from '../domain/errors';
 import { bearerFailureReason, rejected, type OidcVerifier } from '../infra/oidcVerifier';
+import type { RequestFacts } from './requestFacts';
 
 interface AppServiceClaims {
   claims?: { typ?: unknown; val?: unknown }[];
@@ -21,10 +20,48 @@ function rolesOf(data: Record<string, unknown>): string[] {
   );
 }
 
+/** The decoded `X-MS-CLIENT-PRINCIPAL` claims, or `{}` when it is missing or malformed. */
+function principalClaims(header: string | null): Record<string, unknown> {
+  if (!header) return {};
+  try {
+    const data: unknown = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
+    return data && typeof data === 'object' && !Array.isArray(data)
+      ? (data as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The App Service principal when the library cannot give it. App-only callers (service
+ * principals, managed identities, daemons with a bearer token) have an id and an identity
+ * provider but no name, so App Service sends no `X-MS-CLIENT-PRINCIPAL-NAME`, and the library's
+ * `request.user` throws on the missing header (azure-functions-nodejs-library#374, its
+ * src/http/extractHttpUserFromHeaders.ts). Only id and provider identify a principal.
+ */
+function appServicePrincipal(request: HttpRequest): HttpRequestUser | null {
+  const id = request.headers.get('x-ms-client-principal-id');
+  const identityProvider = request.headers.get('x-ms-client-principal-idp');
+  if (!id || !identityProvider) return null;
+  const claimsPrincipalData = principalClaims(request.headers.get('x-ms-client-principal'));
+  // A Static Web Apps principal names its provider inside; that is not what App Service sends.
+  if (claimsPrincipalData.identityProvider !== undefined) return null;
+  return {
+    type: 'AppService',
+    id,
+    username: request.headers.get('x-ms-client-principal-name') ?? '',
+    identityProvider,
+    claimsPrincipalData,
+  };
+}
+
 /**
  * Who is calling. In easyauth mode the principal comes from the headers App Service injects
- * (parsed by the library's `request.user`); they are trusted only because config refuses
- * easyauth mode unless the platform reports Easy Auth on, and the platform strips client copies.
+ * (parsed by the library's `request.user`, or by `appServicePrincipal` where the library throws);
+ * they are trusted only because config refuses easyauth mode unless the platform reports Easy
+ * Auth on, and the platform strips client copies. Any principal with an id and an identity
+ * provider is a caller, a signed-in user or an app-only one alike.
  */
 export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
   if (authMode === 'jwt') throw new Error('jwt callers are resolved by bearerCaller');
@@ -34,9 +71,9 @@ export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
   }
   let user: HttpRequestUser | null;
   try {
-    user = request.user;
+    user = request.user ?? appServicePrincipal(request);
   } catch {
-    user = null; // a principal header without its companions makes the getter throw
+    user = appServicePrincipal(request);
   }
   if (!user || user.type !== 'AppService' || !user.id || !user.identityProvider) {
     throw new AppError(
@@ -54,15 +91,12 @@ export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
 
 /**
  * Token and user routes need a function key in key mode. In easyauth mode the platform's sign-in
- * guards them instead (browsers cannot keep a key secret), so the Functions level is anonymous
- * and `callerFrom` refuses requests without a principal.
+ * guards them instead (browsers cannot keep a key secret), and in jwt mode the app checks the
+ * bearer token itself, so the Functions level is anonymous and `callerFrom` / `bearerCaller`
+ * refuse requests without a principal.
  */
-export function protectedAuthLevel(env: NodeJS.ProcessEnv = process.env): 'function' | 'anonymous' {
-  // An invalid AUTH_MODE falls back to the stricter level; start-up then fails on it anyway.
-  const mode = SettingsSchema.shape.AUTH_MODE.safeParse(env.AUTH_MODE);
-  return mode.success && (mode.data === 'easyauth' || mode.data === 'jwt')
-    ? 'anonymous'
-    : 'function';
+export function protectedAuthLevel(authMode: AuthMode): 'function' | 'anonymous' {
+  return authMode === 'easyauth' || authMode === 'jwt' ? 'anonymous' : 'function';
 }
 
 // RFC 6750 §2.1: `Authorization: Bearer <b64token>`.
@@ -126,15 +160,19 @@ export async function bearerCaller(
  */
 export async function admitCaller(
   request: HttpRequest,
-  deps: { config: { authMode: AuthMode }; limits: CallerLimits; bearer?: OidcVerifier | undefined },
+  {
+    config,
+    limits,
+    bearer,
+  }: { config: { authMode: AuthMode }; limits: CallerLimits; bearer?: OidcVerifier | undefined },
   facts: RequestFacts,
 ): Promise<Caller> {
   const caller =
-    deps.config.authMode === 'jwt'
-      ? await bearerCaller(request, requireVerifier(deps.bearer), facts)
-      : callerFrom(request, deps.config.authMode);
+    config.authMode === 'jwt'
+      ? await bearerCaller(request, requireVerifier(bearer), facts)
+      : callerFrom(request, config.authMode);
   facts.callerKind = caller.kind;
-  deps.limits.admit(caller);
+  limits.admit(caller);
   return caller;
 }
 

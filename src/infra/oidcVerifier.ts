@@ -1,6 +1,6 @@
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { OidcSettings } from '../config';
-import { isLoopback } from '../config';
+import { isLoopback } from '../loopback';
 import { AppError } from '../domain/errors';
 
 /** Who a valid bearer token says is calling. */

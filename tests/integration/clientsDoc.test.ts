@@ -16,7 +16,8 @@ let host: LocalHostProcess;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'clients-doc-'));
 
 beforeAll(async () => {
-  host = await startLocalHost({ ACS_EMULATOR_PORT: '0' });
+  // Its own throw-away emulator: the developer's .dev/ state is not the tests' to hold.
+  host = await startLocalHost({ ACS_EMULATOR_PORT: '0', ACS_EMULATOR_STATE: 'fresh' });
 });
 afterAll(async () => {
   await host?.stop();

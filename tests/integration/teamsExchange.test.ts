@@ -147,8 +147,9 @@ describe('POST /api/token/teams (key mode, npm start wiring)', () => {
   let issuer: string;
 
   beforeAll(async () => {
-    // No ACS settings: the host starts its emulator, trusting its local issuer for Teams users.
-    host = await startLocalHost({ ACS_EMULATOR_PORT: '0' });
+    // No ACS settings: the host starts its emulator, trusting its local issuer for Teams users;
+    // a throw-away one, since the developer's .dev/ state is not the tests' to hold.
+    host = await startLocalHost({ ACS_EMULATOR_PORT: '0', ACS_EMULATOR_STATE: 'fresh' });
     issuer = issuerOfHost(host.output());
   });
   afterAll(async () => {
