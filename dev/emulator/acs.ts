@@ -41,6 +41,8 @@ export interface AcsContext {
   store: IdentityStore;
   signer: TokenSigner;
   nowMs: number;
+  /** Told the id of every token issued (the key rotation needs to know which key signed for it). */
+  onIssued?: (jti: string) => void;
 }
 
 /**
@@ -122,6 +124,7 @@ export function performOperation(
       const id = store.create(nowMs);
       const issued = signer.issue(id, granted, minutes, nowMs);
       store.recordIssued(id, issued.claims.jti, nowMs);
+      ctx.onIssued?.(issued.claims.jti);
       return {
         status: 201,
         body: {
@@ -137,6 +140,7 @@ export function performOperation(
       if (!store.isLive(route.id)) throw identityNotFound(route.id);
       const issued = signer.issue(route.id, granted, minutes, nowMs);
       store.recordIssued(route.id, issued.claims.jti, nowMs);
+      ctx.onIssued?.(issued.claims.jti);
       return { status: 200, body: { token: issued.token, expiresOn: issued.expiresOn } };
     }
     case 'revokeAccessTokens':
@@ -159,6 +163,7 @@ export function performOperation(
         TEAMS_TOKEN_MINUTES,
         nowMs,
       );
+      ctx.onIssued?.(issued.claims.jti);
       return { status: 200, body: { token: issued.token, expiresOn: issued.expiresOn } };
     }
   }

@@ -25,3 +25,6 @@ export { DEFAULT_FAULTS } from './faults';
 export function countOf(c: OperationCounts, ...ops: (AcsOperation | 'rejected')[]): number {
   return ops.reduce((sum, op) => sum + c[op], 0);
 }
+export { ACS_IDENTITY_LIMITS, ACS_QUOTA_WINDOW_SECONDS } from './quotas';
+export type { QuotaConfig, QuotaPatch, QuotaStats } from './quotas';
+export type { KeyType, ResourceKeys } from './accessKeys';

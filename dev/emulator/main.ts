@@ -4,8 +4,13 @@
  * ACS_EMULATOR_PORT        port on 127.0.0.1 (default 7090)
  * ACS_EMULATOR_ACCESS_KEY  base64 access key of at least 32 bytes (default: random)
  * ACS_EMULATOR_LATENCY_MS  latency added to every ACS operation (default 0)
+ * ACS_EMULATOR_SECONDARY_ACCESS_KEY  the secondary key (default: random)
+ * ACS_EMULATOR_QUOTAS      on (default: ACS's Identity limits per 30 s) or off
+ * ACS_EMULATOR_QUOTA_WINDOW_SECONDS  quota window (default 30)
+ * ACS_EMULATOR_QUOTA_LIMITS  lower limits for short tests: createUserAndToken=5,issueAccessToken=5
  */
 import { decodeAccessKey } from './hmac';
+import { quotasFromEnv, type QuotaPatch } from './quotas';
 import { startEmulator } from './server';
 
 const MIN_KEY_BYTES = 32;
@@ -13,7 +18,9 @@ const MIN_KEY_BYTES = 32;
 interface Settings {
   port: number;
   accessKey?: string;
+  secondaryAccessKey?: string;
   latencyMs: number;
+  quotas: QuotaPatch;
 }
 
 /** Returns the settings, or the message naming the first bad one (never echoing the key). */
@@ -28,20 +35,27 @@ function readSettings(env: NodeJS.ProcessEnv): Settings | string {
   if (!/^\d+$/.test(rawLatency)) {
     return `ACS_EMULATOR_LATENCY_MS must be a non-negative integer (got '${rawLatency}').`;
   }
-  const accessKey = env.ACS_EMULATOR_ACCESS_KEY;
-  if (accessKey !== undefined && accessKey !== '') {
+  const quotas = quotasFromEnv(env);
+  if (typeof quotas === 'string') return quotas;
+  const settings: Settings = { port, latencyMs, quotas };
+  for (const [name, field] of [
+    ['ACS_EMULATOR_ACCESS_KEY', 'accessKey'],
+    ['ACS_EMULATOR_SECONDARY_ACCESS_KEY', 'secondaryAccessKey'],
+  ] as const) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
     let bytes: number;
     try {
-      bytes = decodeAccessKey(accessKey).length;
+      bytes = decodeAccessKey(value).length;
     } catch {
-      return 'ACS_EMULATOR_ACCESS_KEY is not valid base64.';
+      return `${name} is not valid base64.`;
     }
     if (bytes < MIN_KEY_BYTES) {
-      return `ACS_EMULATOR_ACCESS_KEY must decode to at least ${MIN_KEY_BYTES} bytes (got ${bytes}).`;
+      return `${name} must decode to at least ${MIN_KEY_BYTES} bytes (got ${bytes}).`;
     }
-    return { port, accessKey, latencyMs };
+    settings[field] = value;
   }
-  return { port, latencyMs };
+  return settings;
 }
 
 async function main(): Promise<void> {
@@ -56,6 +70,10 @@ async function main(): Promise<void> {
       host: '127.0.0.1',
       port: settings.port,
       ...(settings.accessKey === undefined ? {} : { accessKey: settings.accessKey }),
+      ...(settings.secondaryAccessKey === undefined
+        ? {}
+        : { secondaryAccessKey: settings.secondaryAccessKey }),
+      quotas: settings.quotas,
       faults: { latencyMs: settings.latencyMs },
     });
   } catch (err) {

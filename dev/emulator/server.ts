@@ -8,7 +8,10 @@ import { matchAcsRoute, operationOf, performOperation, type RequestBody } from '
 import { handleAdmin, isAdminPath, isLoopback, JWKS_PATH, needsLoopback } from './admin';
 import { AcsError, forbidden, injectedFault } from './errors';
 import { faultsApplyTo, fires, parseFaultPatch } from './faults';
-import { decodeAccessKey, verifyHmac } from './hmac';
+import { AccessKeys } from './accessKeys';
+import { decodeAccessKey } from './hmac';
+import { handleQuotaAdmin } from './quotaAdmin';
+import { QuotaGate } from './quotas';
 import { parseBody, readBody, sendEmpty, sendError, sendJson, sendRaw } from './http';
 import { EmulatorState } from './state';
 import { IdentityStore } from './store';
@@ -30,12 +33,14 @@ import type { EmulatorOptions, FaultConfig, RunningEmulator } from './types';
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = opts.host ?? '127.0.0.1';
   const accessKey = opts.accessKey ?? randomBytes(32).toString('base64');
-  const key = decodeAccessKey(accessKey);
+  decodeAccessKey(accessKey);
+  if (opts.secondaryAccessKey !== undefined) decodeAccessKey(opts.secondaryAccessKey);
   const resourceId = opts.resourceId ?? randomUUID();
   const random = opts.random ?? Math.random;
   const allowRemoteAdmin = opts.allowRemoteAdmin ?? false;
   // Fail on bad initial faults before a socket is opened, not after.
   const initialFaults = parseFaultPatch(opts.faults ?? {});
+  const quotas = new QuotaGate(opts.quotas ?? {});
 
   const signingKey = await createSigningKey();
   const server = createServer();
@@ -47,6 +52,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   await listen(server, opts.port ?? 0, host);
   const { port } = server.address() as AddressInfo;
   const url = `http://${hostForUrl(host)}:${port}`;
+  const keys = new AccessKeys(`${url}/`, accessKey, opts.secondaryAccessKey);
   const state = new EmulatorState(
     new IdentityStore(resourceId),
     new TokenSigner(signingKey, url, resourceId),
@@ -66,10 +72,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     body: RequestBody,
   ): Promise<void> => {
     const route = matchAcsRoute(req.method ?? '', target.pathname);
+    let keyId: string;
     try {
-      verifyHmac(
+      keyId = keys.verify(
         { method: req.method ?? '', target: req.url ?? '/', headers: req.headers, body: raw },
-        key,
         Date.now(),
       );
     } catch (err) {
@@ -78,6 +84,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     }
     const op = operationOf(route, body);
     state.count(op);
+    // Quotas before injected faults: a throttled call never reaches the operation.
+    quotas.admit(op, Date.now());
 
     const faults: FaultConfig = state.faults();
     const faulted = faultsApplyTo(faults, op);
@@ -95,6 +103,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       store: state.store,
       signer: state.signer,
       nowMs: Date.now(),
+      onIssued: (jti) => keys.recordIssued(jti, keyId),
     });
 
     if (faulted) {
@@ -116,7 +125,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         const remoteOk = allowRemoteAdmin || isLoopback(req.socket.remoteAddress);
         if (needsLoopback(target.pathname) && !remoteOk) throw forbidden();
         const method = req.method ?? '';
-        return send(res, handleAdmin(method, target.pathname, body, state, Date.now()));
+        const own = handleQuotaAdmin(method, target.pathname, body, quotas, keys);
+        if (own) return send(res, own);
+        const reply = handleAdmin(method, target.pathname, body, state, Date.now());
+        return send(res, withQuotasAndKeys(target.pathname, body, reply));
       }
       await handleAcs(req, res, target, raw, body);
     } catch (err) {
@@ -128,6 +140,25 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       });
     }
   };
+  /** The shared admin answers, completed with what quotas and key rotation add to them. */
+  const withQuotasAndKeys = (
+    pathname: string,
+    body: RequestBody,
+    reply: { status: number; body?: unknown },
+  ): { status: number; body?: unknown } => {
+    if (pathname === '/admin/stats' && isRecord(reply.body)) {
+      return { ...reply, body: { ...reply.body, quotas: quotas.stats() } };
+    }
+    if (pathname === '/admin/reset') quotas.reset();
+    if (pathname === '/admin/introspect' && isRecord(reply.body) && reply.body.active === true) {
+      const token = body.kind === 'json' && isRecord(body.value) ? body.value.token : undefined;
+      const jti = typeof token === 'string' ? state.signer.verify(token)?.jti : undefined;
+      if (jti !== undefined && keys.revokedByRotation(jti)) {
+        return { ...reply, body: { ...reply.body, active: false, reason: 'revoked' } };
+      }
+    }
+    return reply;
+  };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => void handle(req, res));
 
   let closing: Promise<void> | undefined;
@@ -135,14 +166,25 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   return {
     url,
     endpoint,
-    accessKey,
-    connectionString: `endpoint=${endpoint};accesskey=${accessKey}`,
+    get accessKey() {
+      return keys.list().primaryKey;
+    },
+    get connectionString() {
+      return keys.list().primaryConnectionString;
+    },
+    keys: () => keys.list(),
+    regenerateKey: (keyType) => keys.regenerate(keyType),
+    quotaStats: () => quotas.stats(),
+    setQuotas: (patch) => void quotas.configure(patch),
     jwksUrl: `${url}${JWKS_PATH}`,
     counts: () => state.counts(),
     identities: () => state.store.list(),
     faults: () => state.faults(),
     setFaults: (f) => void state.setFaults(f),
-    reset: (o) => state.reset(o),
+    reset: (o) => {
+      state.reset(o);
+      quotas.reset();
+    },
     close: () =>
       (closing ??= new Promise<void>((resolve, reject) => {
         shutdown.abort();
@@ -173,4 +215,8 @@ function hostForUrl(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
