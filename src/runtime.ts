@@ -5,6 +5,8 @@ import type { TokenDeps } from './domain/issueToken';
 import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
 import { AcsReachability } from './infra/acsReachability';
+import { RetryBudget } from './infra/acsRetry';
+import { AcsThrottleGate } from './infra/acsThrottleGate';
 import { AesTokenSealer } from './infra/aesTokenSealer';
 import type { RequestFacts } from './infra/requestFacts';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
@@ -15,6 +17,8 @@ export interface Services {
   policy: TokenPolicy;
   reachability: AcsReachability;
   limits: CallerLimits;
+  /** Which ACS operations this instance is holding back after a 429 (for /api/health). */
+  throttle: AcsThrottleGate;
   /**
    * What the domain reaches ACS through, for one request: the process's one ACS client and (in
    * easyauth mode) its identity map, with every ACS call recorded in the request's facts.
@@ -23,9 +27,12 @@ export interface Services {
 }
 
 export function buildServices(config: Config): Services {
+  const throttle = new AcsThrottleGate();
   const gateway = new AcsIdentityGateway(
     () => createIdentityClient(config.acs),
     config.acsTimeoutMs,
+    new RetryBudget(),
+    throttle,
   );
   const { identityMap } = config;
   // Shared by every request: one table client, one sealer. Only the ACS view is per request.
@@ -41,6 +48,7 @@ export function buildServices(config: Config): Services {
     policy: new TokenPolicy(config),
     reachability: new AcsReachability(config.acs.endpoint),
     limits: new CallerLimits(config.rateLimits),
+    throttle,
     forRequest(facts) {
       const identity = gateway.observedBy(facts);
       return {

@@ -5,14 +5,16 @@ import { services } from '../runtime';
 
 /**
  * `GET /api/health`, anonymous so probes need no key: 200 when ACS answers, 503 when it does
- * not. It says nothing about the configuration beyond how the service authenticates to ACS.
+ * not; `acs.throttled` lists the operations ACS is throttling for this instance (still 200). It says nothing about the configuration beyond how the service authenticates to ACS.
  */
 export const healthHandler = endpoint(['GET'], async () => {
-  const { config, reachability } = services();
+  const { config, reachability, throttle } = services();
   const acs = await reachability.check();
+  // Throttling is reported, never failed on: the instance still serves cached callers, and a
+  // failing probe would only take it out of rotation and push its load onto the others.
   return json(acs.reachable ? 200 : 503, {
     status: acs.reachable ? 'ready' : 'degraded',
-    acs: { ...acs, auth: config.acs.kind },
+    acs: { ...acs, auth: config.acs.kind, throttled: throttle.throttled() },
   });
 });
 

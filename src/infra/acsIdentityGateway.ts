@@ -5,6 +5,7 @@ import type { AcsScope } from '../contracts/token';
 import type { AccessToken, IdentityService, IssuedIdentity } from '../domain/identityService';
 import { fromAcsError } from './acsErrors';
 import { refusedBeforeProcessing, retryDelayMs, RetryBudget, type Repeatability } from './acsRetry';
+import { AcsThrottleGate, type AcsOperationClass } from './acsThrottleGate';
 import { recordAcsCall, recordUnknownCreate, type RequestFacts } from './requestFacts';
 
 /**
@@ -44,6 +45,7 @@ export class AcsIdentityGateway {
     private readonly connect: () => Promise<CommunicationIdentityClient>,
     private readonly timeoutMs: number,
     private readonly budget = new RetryBudget(),
+    private readonly gate = new AcsThrottleGate(),
   ) {}
 
   /** This gateway (same client, same retry budget) recording every ACS call in `facts`. */
@@ -61,7 +63,7 @@ export class AcsIdentityGateway {
     scopes: AcsScope[],
     expiresInMinutes: number,
   ): Promise<IssuedIdentity> {
-    const result = await this.call(facts, 'create', (client, abortSignal) =>
+    const result = await this.call(facts, 'create', 'createUserAndToken', (client, abortSignal) =>
       client.createUserAndToken(scopes, { tokenExpiresInMinutes: expiresInMinutes, abortSignal }),
     );
     return {
@@ -76,7 +78,7 @@ export class AcsIdentityGateway {
     scopes: AcsScope[],
     expiresInMinutes: number,
   ): Promise<AccessToken> {
-    const result = await this.call(facts, 'idempotent', (client, abortSignal) =>
+    const result = await this.call(facts, 'idempotent', 'issueAccessToken', (client, abortSignal) =>
       client.getToken({ communicationUserId: id }, scopes, {
         tokenExpiresInMinutes: expiresInMinutes,
         abortSignal,
@@ -86,13 +88,13 @@ export class AcsIdentityGateway {
   }
 
   private async revokeTokens(facts: RequestFacts, id: string): Promise<void> {
-    await this.call(facts, 'idempotent', (client, abortSignal) =>
+    await this.call(facts, 'idempotent', 'revokeAccessTokens', (client, abortSignal) =>
       client.revokeTokens({ communicationUserId: id }, { abortSignal }),
     );
   }
 
   private async deleteUser(facts: RequestFacts, id: string): Promise<void> {
-    await this.call(facts, 'idempotent', (client, abortSignal) =>
+    await this.call(facts, 'idempotent', 'deleteIdentity', (client, abortSignal) =>
       client.deleteUser({ communicationUserId: id }, { abortSignal }),
     );
   }
@@ -100,6 +102,7 @@ export class AcsIdentityGateway {
   private async call<T>(
     facts: RequestFacts,
     repeatability: Repeatability,
+    operationClass: AcsOperationClass,
     operation: (client: CommunicationIdentityClient, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     // The deadline is for ACS's answer: loading the SDK on a cold instance must not spend it.
@@ -108,6 +111,8 @@ export class AcsIdentityGateway {
     const signal = AbortSignal.timeout(this.timeoutMs);
     this.budget.recordCall();
     for (let attempt = 0; ; attempt++) {
+      // Never into a window ACS has said it refuses, first attempts and retries alike.
+      this.gate.check(operationClass);
       const started = performance.now();
       try {
         const result = await operation(client, signal);
@@ -115,9 +120,12 @@ export class AcsIdentityGateway {
         return result;
       } catch (err) {
         recordAcsCall(facts, performance.now() - started, attempt > 0);
-        const delay = signal.aborted
-          ? undefined
-          : retryDelayMs(repeatability, err, attempt, deadline - Date.now());
+        // A 429 shuts the class for its Retry-After; the caller, not this request, waits it out.
+        const throttled = this.gate.learn(operationClass, err);
+        const delay =
+          signal.aborted || throttled
+            ? undefined
+            : retryDelayMs(repeatability, err, attempt, deadline - Date.now());
         if (delay !== undefined && this.budget.tryRetry()) {
           await sleep(delay);
           continue;
