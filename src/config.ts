@@ -38,6 +38,8 @@ export interface Config {
   identityMap: TableConnection | undefined;
   /** AES-256 key for the token cache; undefined turns the cache off. */
   tokenCacheKey: Buffer | undefined;
+  /** Changing it retires every cached token at once (TOKEN_CACHE_EPOCH); '' when unset. */
+  tokenCacheEpoch: string;
   /** Role → rule; undefined means ALLOWED_SCOPES apply to every caller. */
   rolePolicy: Record<string, RoleRule> | undefined;
   acs: AcsConnection;
@@ -277,6 +279,13 @@ export const SettingsSchema = z.object({
       ? key
       : fail('must be 32 random bytes, base64 (openssl rand -base64 32)');
   }),
+  // Bump after a key rotation the app cannot see in its own settings (managed identity).
+  TOKEN_CACHE_EPOCH: setting((v, fail) => {
+    if (v === undefined) return '';
+    return /^[A-Za-z0-9._:-]{1,64}$/.test(v)
+      ? v
+      : fail('must be 1-64 letters, digits or . _ : - (for example 2026-12-02)');
+  }),
 });
 
 /** Parses the environment once, at start-up; throws a `ConfigError` naming each bad setting. */
@@ -376,6 +385,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authMode: s.AUTH_MODE,
     corsAllowedOrigins: s.CORS_ALLOWED_ORIGINS,
     tokenCacheKey: s.TOKEN_CACHE_KEY,
+    tokenCacheEpoch: s.TOKEN_CACHE_EPOCH,
     rateLimits: {
       principal: { perMinute: s.RATE_LIMIT_PER_MINUTE, burst: s.RATE_LIMIT_BURST },
       key: { perMinute: s.RATE_LIMIT_KEY_PER_MINUTE, burst: s.RATE_LIMIT_KEY_BURST },

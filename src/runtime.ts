@@ -8,6 +8,7 @@ import { AcsReachability } from './infra/acsReachability';
 import { RetryBudget } from './infra/acsRetry';
 import { AcsThrottleGate } from './infra/acsThrottleGate';
 import { AesTokenSealer } from './infra/aesTokenSealer';
+import { cacheScopeOf } from './infra/credentialFingerprint';
 import type { RequestFacts } from './infra/requestFacts';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
@@ -42,6 +43,7 @@ export function buildServices(config: Config): Services {
     leaseMs: config.acsTimeoutMs + 5_000,
     waitMs: config.acsTimeoutMs + 2_000,
     cache: config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined,
+    cacheScope: cacheScopeOf(config),
   };
   return {
     config,

@@ -14,6 +14,12 @@ export interface CallerIdentitiesOptions {
   waitMs: number;
   /** Keeps each principal's last token, sealed, in its row; undefined turns the cache off. */
   cache?: TokenSealer | undefined;
+  /**
+   * Also binds every cache entry (the ACS credential's fingerprint and TOKEN_CACHE_EPOCH): an entry
+   * sealed under another credential or epoch does not open, so a rotated key's tokens are never
+   * served from the cache.
+   */
+  cacheScope?: string;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -131,7 +137,7 @@ export class CallerIdentities {
     id: string,
     grant: TokenGrant,
   ): Promise<TokenResponse> {
-    const binding = bindingOf(record.principalKey, id, record.generation);
+    const binding = this.bindingOf(record.principalKey, id, record.generation);
     const cached = record.cache ? this.o.cache?.open(record.cache, binding) : undefined;
     if (cached && servesGrant(cached, grant, this.now())) {
       return toResponse(id, { token: cached.token, expiresOn: new Date(cached.expiresOn) });
@@ -145,6 +151,15 @@ export class CallerIdentities {
         .catch(() => undefined);
     }
     return toResponse(id, token);
+  }
+
+  /**
+   * What a sealed cache entry is bound to: one principal, one identity, one revocation generation,
+   * and the cache scope (credential and epoch) it was written under.
+   */
+  private bindingOf(principalKey: string, communicationUserId: string, generation: number) {
+    const base = `${principalKey}|${communicationUserId}|${generation}`;
+    return this.o.cacheScope === undefined ? base : `${base}|${this.o.cacheScope}`;
   }
 
   private reservation(generation: number) {
@@ -170,7 +185,7 @@ export class CallerIdentities {
       generation: owned.generation,
       cache: this.o.cache?.seal(
         toCachedToken(issued.accessToken, grant),
-        bindingOf(owned.principalKey, id, owned.generation),
+        this.bindingOf(owned.principalKey, id, owned.generation),
       ),
     });
     if (done) return toResponse(issued.communicationUserId, issued.accessToken);
@@ -178,9 +193,4 @@ export class CallerIdentities {
     await this.o.identity.deleteUser(id).catch(() => undefined);
     return undefined;
   }
-}
-
-/** What a sealed cache entry is bound to: one principal, one identity, one revocation generation. */
-function bindingOf(principalKey: string, communicationUserId: string, generation: number): string {
-  return `${principalKey}|${communicationUserId}|${generation}`;
 }

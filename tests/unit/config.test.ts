@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       authMode: 'key',
       corsAllowedOrigins: [],
       tokenCacheKey: undefined,
+      tokenCacheEpoch: '',
       rateLimits: {
         principal: { perMinute: 30, burst: 60 },
         key: { perMinute: 1200, burst: 300 },
