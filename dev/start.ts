@@ -17,6 +17,7 @@ import { buildRoutes, readRoutePrefix } from './host/routes';
 import { createLocalHost, type PlatformLayer } from './host/server';
 import { staticFiles } from './host/staticFiles';
 import { listenOnLoopback } from './host/listen';
+import { DEV_AUDIENCE, startIssuer, type RunningIssuer } from './issuer';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 /** Built by `npm run build:demo`; served only when it exists. */
@@ -42,6 +43,18 @@ async function startLocalEmulator(): Promise<RunningEmulator> {
   }
 }
 
+/** The local OpenID Connect issuer (dev/issuer): jwt mode's token source and the Teams users'. */
+async function startLocalIssuer(): Promise<RunningIssuer> {
+  const port = portFrom('ISSUER_PORT', 7080);
+  try {
+    return await startIssuer({ port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    console.warn(`[start] port ${port} is busy; the local issuer takes a free port instead`);
+    return startIssuer({ port: 0 });
+  }
+}
+
 async function startLocalAzurite(): Promise<RunningAzurite> {
   // Kept in the project (git-ignored) so mappings survive restarts, as they would in Azure.
   const location = path.join(projectRoot, '.dev', 'azurite');
@@ -60,13 +73,19 @@ async function main(): Promise<void> {
   const keys = resolveKeys(projectRoot, env);
   const port = portFrom('PORT', 7071);
   const easyAuth = env.AUTH_MODE?.trim() === 'easyauth';
+  const jwt = env.AUTH_MODE?.trim() === 'jwt';
 
   let emulator: RunningEmulator | undefined;
   let azurite: RunningAzurite | undefined;
+  const issuer = await startLocalIssuer();
   const stopServices = async () => {
-    await Promise.all([emulator?.close(), azurite?.stop()]);
+    await Promise.all([emulator?.close(), azurite?.stop(), issuer.close()]);
   };
   process.once('exit', () => void stopServices());
+  if (jwt) {
+    env.OIDC_ISSUER ??= issuer.url;
+    env.OIDC_AUDIENCE ??= DEV_AUDIENCE;
+  }
   if (!env.ACS_CONNECTION_STRING && !env.ACS_ENDPOINT) {
     emulator = await startLocalEmulator();
     env.ACS_CONNECTION_STRING = emulator.connectionString;
@@ -74,6 +93,8 @@ async function main(): Promise<void> {
   if (easyAuth) {
     // This host plays App Service: it is the platform that says Easy Auth is on.
     env.WEBSITE_AUTH_ENABLED ??= 'True';
+  }
+  if (easyAuth || jwt) {
     if (!env.IDENTITY_MAP_CONNECTION && !env.IDENTITY_MAP_ENDPOINT) {
       azurite = await startLocalAzurite();
       env.IDENTITY_MAP_CONNECTION = azurite.connectionString;
@@ -102,6 +123,15 @@ async function main(): Promise<void> {
   const base = `http://localhost:${actualPort}`;
 
   const keySource = process.env.FUNCTIONS_DEV_KEY ? 'FUNCTIONS_DEV_KEY' : '.dev/host-keys.json';
+  const bearer = jwt
+    ? (
+        await issuer.mint({
+          sub: 'alice',
+          roles: ['member'],
+          aud: env.OIDC_AUDIENCE ?? DEV_AUDIENCE,
+        })
+      ).access_token
+    : '';
   console.log(
     [
       '',
@@ -115,15 +145,20 @@ async function main(): Promise<void> {
         ? `  ACS: emulator at ${emulator.url} (stats: ${emulator.url}/admin/stats)`
         : '  ACS: the resource configured in ACS_CONNECTION_STRING / ACS_ENDPOINT',
       azurite ? `  Identity map: Azurite on 127.0.0.1:${azurite.port} (data in .dev/azurite)` : '',
+      `  Issuer: local OpenID Connect issuer at ${issuer.url} (mint: POST ${issuer.url}/dev/token)`,
       easyAuth
         ? `  Auth: easyauth (sign in at ${base}/.auth/login/dev?user=alice&roles=member)`
-        : `  Auth: function key from ${keySource}`,
+        : jwt
+          ? `  Auth: jwt (bearer tokens from ${env.OIDC_ISSUER ?? ''}, audience ${env.OIDC_AUDIENCE ?? ''})`
+          : `  Auth: function key from ${keySource}`,
       demo ? `  Demo: ${base}/  (browser demo from examples/browser)` : '',
       '',
       'Try:',
-      easyAuth
-        ? `  curl -s -c /tmp/acs-jar '${base}/.auth/login/dev?user=alice&roles=member' && curl -s -b /tmp/acs-jar -X POST '${base}/api/token' -H 'content-type: application/json' -d '{"scopes":["voip"]}'`
-        : `  curl -s -X POST '${base}/api/token' -H 'x-functions-key: ${keys.functionKey}' -H 'content-type: application/json' -d '{"scopes":["voip"],"expiresInMinutes":60}'`,
+      jwt
+        ? `  curl -s -X POST '${base}/api/token' -H 'authorization: Bearer ${bearer}' -H 'content-type: application/json' -d '{"scopes":["voip"]}'`
+        : easyAuth
+          ? `  curl -s -c /tmp/acs-jar '${base}/.auth/login/dev?user=alice&roles=member' && curl -s -b /tmp/acs-jar -X POST '${base}/api/token' -H 'content-type: application/json' -d '{"scopes":["voip"]}'`
+          : `  curl -s -X POST '${base}/api/token' -H 'x-functions-key: ${keys.functionKey}' -H 'content-type: application/json' -d '{"scopes":["voip"],"expiresInMinutes":60}'`,
       '',
       `Local host ready at ${base}`,
     ]

@@ -235,7 +235,7 @@ const originList = setting((value, fail): string[] | '*' => {
   return origins;
 });
 
-/** The settings the service reads; every one is documented in README.md. */
+/** The settings the service reads; every one is documented in docs/configuration.md. */
 export const SettingsSchema = z.object({
   ACS_CONNECTION_STRING: setting((v, fail) =>
     v === undefined ? undefined : checkAcsConnectionString(v, fail),

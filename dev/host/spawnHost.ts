@@ -39,7 +39,14 @@ export async function spawnHost(
   timeoutMs = 20_000,
 ): Promise<HostProcess> {
   const child = spawn(process.execPath, [START_SCRIPT], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', FUNCTIONS_LOCAL_SETTINGS: '', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: '0',
+      // The local issuer starts with every host; tests never take its fixed port.
+      ISSUER_PORT: '0',
+      FUNCTIONS_LOCAL_SETTINGS: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -11,7 +11,7 @@ import {
 
 /**
  * The hostile-input suite's model of the service: for any generated request, what the local host
- * must answer. It is written from the contract (README: API, Errors, Security model) and the
+ * must answer. It is written from the contract (docs/api.md and the README's security model) and the
  * platform's documented behaviour, not from the implementation, so the two can disagree.
  *
  * Answers come from four layers, and only the last one is the app:
@@ -22,7 +22,7 @@ import {
  *   method (404), a missing or wrong function key (401) and a body over its 8 MiB limit (413),
  *   all with an empty body, as Azure does;
  * - `files`: the local host serves the browser demo's files at `/` in front of the routes
- *   (README: Browser demo): a file for GET and HEAD, a bare 405 with `Allow` for other methods,
+ *   (docs/local-development.md: Browser demo): a file for GET and HEAD, a bare 405 with `Allow` for other methods,
  *   a bare 400 for a path that climbs out of the folder or holds a NUL; everything else falls
  *   through to the routes;
  * - `app`: everything else, and every 4xx from here is `application/problem+json`. Every app
@@ -304,7 +304,7 @@ function demoFileAnswer(seen: Seen, root: string): Expectation | undefined {
 }
 
 /**
- * CORS (README: Security model): a listed origin is echoed with credentials; `*` allows any
+ * CORS (README: security model): a listed origin is echoed with credentials; `*` allows any
  * origin, never with credentials. A preflight from an allowed origin that names a method also
  * learns what it may send.
  */
@@ -411,7 +411,7 @@ interface TokenFields {
   communicationUserId?: string;
 }
 
-/** The token request contract (README: `POST /api/token`). */
+/** The token request contract (docs/api.md: `POST /api/token`). */
 function tokenFields(input: unknown): Result<TokenFields> {
   if (!isObject(input)) return invalid('not a JSON object');
   const extra = Object.keys(input).find((k) => !TOKEN_FIELDS.includes(k));
