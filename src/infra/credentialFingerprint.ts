@@ -3,15 +3,17 @@ import type { Config } from '../config';
 import type { AcsConnection } from '../config';
 
 /**
- * A short, one-way fingerprint of the ACS credential in use: the connection string (endpoint and
- * access key) or, with managed identity, the endpoint alone. Rotating the key changes it, so every
- * cache entry sealed under the old key stops opening. It is only ever used as part of a sealing
- * binding (authenticated, never stored) and must not be logged.
+ * A short, one-way fingerprint of the ACS credential in use: the access key of the connection
+ * string or, with managed identity, the endpoint alone (the key it never sees; hence
+ * TOKEN_CACHE_EPOCH). Only the key counts, not the endpoint text, so instances that reach the same
+ * resource under different spellings of its address share their cache. Rotating the key changes
+ * it, so every cache entry sealed under the old key stops opening. It is only ever used as part of
+ * a sealing binding (authenticated, never stored) and must not be logged.
  */
 export function credentialFingerprint(acs: AcsConnection): string {
   const material =
     acs.kind === 'connectionString'
-      ? `connectionString\n${acs.connectionString}`
+      ? `accessKey\n${/accesskey=([^;]+)/i.exec(acs.connectionString)?.[1]?.trim() ?? ''}`
       : `managedIdentity\n${acs.endpoint.href}`;
   return createHash('sha256')
     .update('acs-token-service token-cache binding v1\n')
