@@ -48,6 +48,8 @@ export interface Config {
   defaultExpiryMinutes: number;
   maxExpiryMinutes: number;
   acsTimeoutMs: number;
+  /** Calls of one ACS operation class this instance has in flight at once (ACS_MAX_CONCURRENCY). */
+  acsMaxConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -246,6 +248,8 @@ export const SettingsSchema = z.object({
   DEFAULT_TOKEN_EXPIRY_MINUTES: expiry(60),
   MAX_TOKEN_EXPIRY_MINUTES: expiry(ACS_MAX_EXPIRY_MINUTES),
   ACS_TIMEOUT_MS: integerSetting(10_000, 100, 120_000),
+  // Bounds the 429s an instance collects when ACS's window fills: only calls in flight get them.
+  ACS_MAX_CONCURRENCY: integerSetting(32, 1, 10_000),
   AUTH_MODE: setting((v, fail): AuthMode => {
     if (v === undefined) return 'key';
     return v === 'key' || v === 'easyauth' ? v : fail('must be key or easyauth');
@@ -398,5 +402,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultExpiryMinutes: s.DEFAULT_TOKEN_EXPIRY_MINUTES,
     maxExpiryMinutes: s.MAX_TOKEN_EXPIRY_MINUTES,
     acsTimeoutMs: s.ACS_TIMEOUT_MS,
+    acsMaxConcurrency: s.ACS_MAX_CONCURRENCY,
   };
 }

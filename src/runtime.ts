@@ -28,7 +28,7 @@ export interface Services {
 }
 
 export function buildServices(config: Config): Services {
-  const throttle = new AcsThrottleGate();
+  const throttle = new AcsThrottleGate(Date.now, config.acsMaxConcurrency);
   const gateway = new AcsIdentityGateway(
     () => createIdentityClient(config.acs),
     config.acsTimeoutMs,

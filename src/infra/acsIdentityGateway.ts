@@ -107,6 +107,22 @@ export class AcsIdentityGateway {
   ): Promise<T> {
     // The deadline is for ACS's answer: loading the SDK on a cold instance must not spend it.
     const client = await this.connected();
+    // One of this class's in-flight slots (ACS_MAX_CONCURRENCY), waited for at most ACS_TIMEOUT_MS.
+    const release = await this.gate.acquire(operationClass, this.timeoutMs);
+    try {
+      return await this.attempts(facts, repeatability, operationClass, client, operation);
+    } finally {
+      release();
+    }
+  }
+
+  private async attempts<T>(
+    facts: RequestFacts,
+    repeatability: Repeatability,
+    operationClass: AcsOperationClass,
+    client: CommunicationIdentityClient,
+    operation: (client: CommunicationIdentityClient, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const deadline = Date.now() + this.timeoutMs;
     const signal = AbortSignal.timeout(this.timeoutMs);
     this.budget.recordCall();

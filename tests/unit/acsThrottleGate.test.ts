@@ -39,3 +39,45 @@ describe('AcsThrottleGate', () => {
     expect(gate.throttled()).toContainEqual({ operation: 'deleteIdentity', retryAfterSeconds: 4 });
   });
 });
+
+describe('AcsThrottleGate in-flight slots', () => {
+  it('queues past the limit, hands slots on, and answers the queue at once on a 429', async () => {
+    const gate = new AcsThrottleGate(Date.now, 2);
+    const first = await gate.acquire('createUserAndToken', 1_000);
+    const second = await gate.acquire('createUserAndToken', 1_000);
+    let thirdAdmitted = false;
+    const third = gate.acquire('createUserAndToken', 1_000).then((release) => {
+      thirdAdmitted = true;
+      return release;
+    });
+    const fourth = gate.acquire('createUserAndToken', 1_000);
+    // Another class has slots of its own.
+    (await gate.acquire('issueAccessToken', 1_000))();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(thirdAdmitted).toBe(false);
+    first();
+    const releaseThird = await third;
+    expect(thirdAdmitted).toBe(true);
+    expect(gate.learn('createUserAndToken', throttled('9'))).toBe(true);
+    await expect(fourth).rejects.toMatchObject({
+      code: 'upstream_throttled',
+      retryAfterSeconds: 9,
+    });
+    second();
+    releaseThird();
+    await expect(gate.acquire('createUserAndToken', 1_000)).rejects.toMatchObject({
+      code: 'upstream_throttled',
+    });
+  });
+
+  it('gives up waiting after waitMs with a short Retry-After', async () => {
+    const gate = new AcsThrottleGate(Date.now, 1);
+    const held = await gate.acquire('deleteIdentity', 1_000);
+    await expect(gate.acquire('deleteIdentity', 20)).rejects.toMatchObject({
+      code: 'upstream_throttled',
+      retryAfterSeconds: 1,
+    });
+    held();
+    (await gate.acquire('deleteIdentity', 20))();
+  });
+});

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       corsAllowedOrigins: [],
       tokenCacheKey: undefined,
       tokenCacheEpoch: '',
+      acsMaxConcurrency: 32,
       rateLimits: {
         principal: { perMinute: 30, burst: 60 },
         key: { perMinute: 1200, burst: 300 },
