@@ -6,6 +6,8 @@ const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // tests/infra needs the Bicep CLI and runs as `npm run test:infra` (.ci/run runs both).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/infra/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   // Integration suites start real servers; give slow CI machines room.
   testTimeout: 30_000,

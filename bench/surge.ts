@@ -40,7 +40,7 @@ const settings = {
   newUsers: intSetting('SURGE_NEW_USERS', 3000, 1, 100_000),
   returningUsers: intSetting('SURGE_RETURNING_USERS', 10_000, 0, 100_000),
   /** Every user's first request arrives within this many seconds, at a fixed rate. */
-  arrivalSeconds: intSetting('SURGE_ARRIVAL_SECONDS', 60, 1, 600),
+  arrivalSeconds: intSetting('SURGE_ARRIVAL_SECONDS', 75, 1, 600),
   /** The whole phase of one implementation, retries included; unfinished requests are cut off. */
   seconds: intSetting('SURGE_SECONDS', 90, 5, 900),
   acsLatencyMs: intSetting('SURGE_ACS_LATENCY_MS', 20, 0, 5_000),
@@ -501,8 +501,9 @@ async function main(): Promise<void> {
   // windows are concerned): quotas are off while they do, then on, with every window fresh.
   console.log(`  before the surge: ${returning.length} returning users get their first token`);
   await setQuotas(emulator, false);
+  const warmStarted = performance.now();
   const earlier = new Map<string, string>();
-  await eachLimited([...returning, probeUser], 32, async (user, i) => {
+  await eachLimited([...returning, probeUser], 16, async (user, i) => {
     // A busy machine can make Azurite or the emulator slow to answer: retry the warm-up a little.
     for (let attempt = 0; ; attempt++) {
       const answer = await send(
@@ -520,11 +521,12 @@ async function main(): Promise<void> {
         earlier.set(user, body.user.communicationUserId);
         return;
       }
-      if (attempt >= 5) throw new Error(`warm-up of ${user}: ${answer?.status} ${answer?.body}`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (attempt >= 20) throw new Error(`warm-up of ${user}: ${answer?.status} ${answer?.body}`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   });
   await setQuotas(emulator, true);
+  console.log(`  (${round((performance.now() - warmStarted) / 1000, 1)} s)`);
 
   const records: SurgeRecord[] = [];
   const extras: Record<string, unknown> = {};

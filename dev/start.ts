@@ -74,6 +74,12 @@ async function main(): Promise<void> {
   const port = portFrom('PORT', 7071);
   const easyAuth = env.AUTH_MODE?.trim() === 'easyauth';
   const jwt = env.AUTH_MODE?.trim() === 'jwt';
+  // The folder whose package.json `main` and host.json the host loads, named as the real host
+  // names it (azure-functions-host, EnvironmentSettingNames.AzureWebJobsScriptRoot). The package
+  // test points it at the unpacked deployment zip.
+  const appRoot = env.AzureWebJobsScriptRoot
+    ? path.resolve(env.AzureWebJobsScriptRoot)
+    : projectRoot;
 
   let emulator: RunningEmulator | undefined;
   let azurite: RunningAzurite | undefined;
@@ -103,10 +109,7 @@ async function main(): Promise<void> {
 
   let routes;
   try {
-    routes = buildRoutes(
-      loadApp(projectRoot, env.LOCAL_HOST_ENTRIES),
-      readRoutePrefix(projectRoot),
-    );
+    routes = buildRoutes(loadApp(appRoot, env.LOCAL_HOST_ENTRIES), readRoutePrefix(appRoot));
   } catch (err) {
     await stopServices();
     throw err;
@@ -138,7 +141,7 @@ async function main(): Promise<void> {
       'acs-token-service (local Functions host)',
       ...routes.map((r) => {
         const route = r.registration.trigger.route ?? r.registration.name;
-        const prefix = readRoutePrefix(projectRoot);
+        const prefix = readRoutePrefix(appRoot);
         return `  ${r.registration.name.padEnd(8)} ${base}/${[prefix, route].filter(Boolean).join('/')}  (${r.authLevel})`;
       }),
       emulator

@@ -60,7 +60,7 @@ param maxTokenExpiryMinutes int = 1440
 @description('ACS_TIMEOUT_MS: deadline of one ACS call, then 504.')
 param acsTimeoutMs int = 10000
 
-@description('CORS_ALLOWED_ORIGINS: comma-separated browser origins allowed to call the API; empty for none.')
+@description('CORS_ALLOWED_ORIGINS: comma-separated exact browser origins allowed to call the API (the site\'s platform CORS and the app both use it); empty for none.')
 param corsAllowedOrigins string = ''
 
 @minValue(0)
@@ -148,9 +148,9 @@ module communication 'modules/communication.bicep' = {
   }
 }
 
-// The app's own settings: one per key of SettingsSchema in src/config.ts, except the ones
-// tests/unit/infraSettings.test.ts lists as deliberately absent (set by the platform, or the
-// key-based alternatives Azure does not use). That test fails when the two drift apart.
+// The app's own settings: keys of SettingsSchema in src/config.ts, except the ones the platform
+// sets and the key-based alternatives Azure does not use. tests/infra/template.test.ts starts
+// the app's config from the compiled deployment's settings, in key and in easyauth mode.
 var appSettings = {
   // Managed identity instead of ACS_CONNECTION_STRING.
   ACS_ENDPOINT: communication.outputs.endpoint
@@ -188,6 +188,7 @@ module functionApp 'modules/function-app.bicep' = {
     appSettings: appSettings
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    corsAllowedOrigins: corsAllowedOrigins
     enableEasyAuth: enableEasyAuth
     easyAuthClientId: easyAuthClientId
     easyAuthClientSecret: easyAuthClientSecret

@@ -4,13 +4,24 @@ import { CallerLimits } from './domain/callerLimits';
 import type { TokenDeps } from './domain/issueToken';
 import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
-import { AcsReachability } from './infra/acsReachability';
+import { AcsReachability, type Reachability } from './infra/acsReachability';
 import { RetryBudget } from './infra/acsRetry';
 import { AcsThrottleGate } from './infra/acsThrottleGate';
 import { AesTokenSealer } from './infra/aesTokenSealer';
 import { cacheScopeOf } from './infra/credentialFingerprint';
 import type { RequestFacts } from './infra/requestFacts';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
+
+/** What a token request needs, checked for `/api/health`. */
+export interface Readiness {
+  /** A token request can succeed: ACS answers and every client it needs could be built. */
+  ready: boolean;
+  acs: Reachability;
+  /** Whether each client could be built (`identityMap` only in easyauth mode). */
+  checks: { acsClient: boolean; identityMap?: boolean };
+  /** Why a check failed, for the log (never for the response). */
+  failures: { check: 'acsClient' | 'identityMap'; error: unknown }[];
+}
 
 /** Everything the functions need, built once per process from validated config. */
 export interface Services {
@@ -25,6 +36,7 @@ export interface Services {
    * easyauth mode) its identity map, with every ACS call recorded in the request's facts.
    */
   forRequest(facts: RequestFacts): TokenDeps;
+  readiness(): Promise<Readiness>;
 }
 
 export function buildServices(config: Config): Services {
@@ -37,18 +49,20 @@ export function buildServices(config: Config): Services {
   );
   const { identityMap } = config;
   // Shared by every request: one table client, one sealer. Only the ACS view is per request.
-  const callerOptions = identityMap && {
-    map: new TableIdentityMap(() => createTableClient(identityMap)),
+  const map = identityMap && new TableIdentityMap(() => createTableClient(identityMap));
+  const callerOptions = map && {
+    map,
     // A reservation must outlive the slowest ACS call its holder can make.
     leaseMs: config.acsTimeoutMs + 5_000,
     waitMs: config.acsTimeoutMs + 2_000,
     cache: config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined,
     cacheScope: cacheScopeOf(config),
   };
+  const reachability = new AcsReachability(config.acs.endpoint);
   return {
     config,
     policy: new TokenPolicy(config),
-    reachability: new AcsReachability(config.acs.endpoint),
+    reachability,
     limits: new CallerLimits(config.rateLimits),
     throttle,
     forRequest(facts) {
@@ -57,6 +71,25 @@ export function buildServices(config: Config): Services {
         identity,
         // One ACS identity per signed-in principal (easyauth mode only).
         callers: callerOptions && new CallerIdentities({ ...callerOptions, identity }),
+      };
+    },
+    async readiness() {
+      const [acs, acsClient, table] = await Promise.all([
+        reachability.check(),
+        gateway.buildFailure(),
+        map?.openFailure(),
+      ]);
+      const failures: Readiness['failures'] = [];
+      if (acsClient !== undefined) failures.push({ check: 'acsClient', error: acsClient });
+      if (map && table !== undefined) failures.push({ check: 'identityMap', error: table });
+      return {
+        ready: acs.reachable && failures.length === 0,
+        acs,
+        checks: {
+          acsClient: acsClient === undefined,
+          ...(map ? { identityMap: table === undefined } : {}),
+        },
+        failures,
       };
     },
   };

@@ -1,6 +1,6 @@
 /**
  * The runtime settings a deployed worker gets, so the benchmark's host runs as Azure runs the app.
- * tests/unit/infraSettings.test.ts holds both facts to infra/ (main.bicep's default
+ * tests/infra/template.test.ts holds both facts to infra/ (main.bicep's default
  * `instanceMemoryMB`, function-app.bicep's NODE_OPTIONS).
  */
 export const DEFAULT_INSTANCE_MEMORY_MB = 2048;

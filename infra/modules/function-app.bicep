@@ -1,6 +1,6 @@
-// The Function App on a Flex Consumption (FC1) plan: Node 20, system-assigned managed identity,
-// HTTPS only, TLS 1.2, no FTP and no publishing passwords, identity-based host storage, and App
-// Service Authentication (Easy Auth) switched by a parameter.
+// The Function App on a Flex Consumption (FC1) plan: Node 22, system-assigned managed identity,
+// HTTPS only, TLS 1.2, no FTP and no publishing passwords, identity-based host storage, platform
+// CORS, and App Service Authentication (Easy Auth) switched by a parameter.
 
 param name string
 param planName string
@@ -24,6 +24,9 @@ param maximumInstanceCount int
 @description('Memory of each instance, in MB.')
 param instanceMemoryMB int
 
+@description('CORS_ALLOWED_ORIGINS: comma-separated exact origins, \'*\' for any, empty for none.')
+param corsAllowedOrigins string
+
 @description('Turn on App Service Authentication with the Microsoft Entra ID provider.')
 param enableEasyAuth bool
 
@@ -44,6 +47,15 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
 }
+
+// On Flex Consumption the Functions host's own CORS middleware answers every preflight from the
+// site's CORS setting before the app sees it (azure-functions-host: JobHostCorsMiddleware,
+// CorsOptionsSetup), so the origins the app allows must be the site's. Same list and rules as
+// CORS_ALLOWED_ORIGINS in src/config.ts: exact origins, trimmed, a trailing slash dropped.
+var corsEntries = filter(map(split(corsAllowedOrigins, ','), entry => trim(entry)), entry => !empty(entry))
+var corsOrigins = corsAllowedOrigins == '*' ? [
+  '*'
+] : map(corsEntries, entry => endsWith(entry, '/') ? take(entry, max(length(entry) - 1, 0)) : entry)
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -75,6 +87,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
+      cors: {
+        allowedOrigins: corsOrigins
+        // Easy Auth's session cookie only travels on credentialed requests; browsers refuse
+        // credentials with a wildcard origin, so '*' never gets them.
+        supportCredentials: enableEasyAuth && corsAllowedOrigins != '*'
+      }
     }
     // On Flex Consumption the runtime and the deployment source live here, not in app settings
     // (FUNCTIONS_WORKER_RUNTIME, WEBSITE_RUN_FROM_PACKAGE and friends are not used on this plan).
@@ -94,7 +112,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       }
       runtime: {
         name: 'node'
-        version: '20'
+        // Node 20 reached end of life on 2026-04-30; the suite runs on this major too.
+        version: '22'
       }
     }
   }
@@ -117,12 +136,15 @@ var platformSettings = {
 var useClientSecret = enableEasyAuth && !empty(easyAuthClientSecret)
 
 // Easy Auth reads the registration's secret from an app setting; the name is the portal's default.
-var easyAuthSettings = useClientSecret ? {
+// Written whenever Easy Auth is on (empty without a secret, when the registration does not name
+// it), so that which settings exist never hangs on a secure value: the ARM engine can then predict
+// the whole set (tests/infra), and a secret added later needs no new setting.
+var easyAuthSettings = enableEasyAuth ? {
   MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: easyAuthClientSecret
 } : {}
 
 // The only place app settings are written: this resource replaces the whole set on every
-// deployment. tests/unit/infraSettings.test.ts reads the three objects it merges.
+// deployment. tests/infra/template.test.ts checks the merged set in the compiled deployment.
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'

@@ -16,14 +16,17 @@ var roles = {
   // Tables: read and write the identity map. Assigned on the account, not the table, because
   // the app calls createTable (and accepts "already exists") before first use.
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-  // "Communication and Email Service Owner", 09976791-48a7-449e-bb21-39d1a415f350. ACS defines
-  // no built-in role with DataActions for its Identity API: an Entra caller of createUser /
-  // issueAccessToken is authorized against the resource's own actions
-  // (Microsoft.Communication/CommunicationServices/*), and this is the narrowest built-in role
-  // that carries them (the other option is Contributor). It can also manage the resource and
-  // read its access keys; a custom role limited to CommunicationServices read and write is the
-  // tighter choice where an organisation maintains custom roles.
-  communicationAndEmailServiceOwner: '09976791-48a7-449e-bb21-39d1a415f350'
+  // Contributor, on the ACS resource only. ACS has no built-in role with DataActions for its
+  // Identity API; an Entra caller of createUser / issueAccessToken / revoke / delete is
+  // authorized on the resource itself. Contributor is the role Microsoft's own SDK tests grant
+  // the principal whose Entra token runs the identity tests (the recorded "_aad" sessions):
+  // Azure/azure-sdk-for-js sdk/communication/test-resources/test-resources.bicep (used by
+  // sdk/communication/communication-identity/tests.yml) and sdk/communication/test-resources.json.
+  // Those grant it on the resource group; here it is narrowed to the one ACS resource, as
+  // sdk/communication/communication-phone-numbers/test-resources.bicep does. "Communication and
+  // Email Service Owner" (09976791-48a7-449e-bb21-39d1a415f350) is documented for Email and
+  // SMTP; no primary source shows it working for identity operations, so it is not used.
+  contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c'
   // Application Insights ingestion with an Entra token (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
@@ -62,10 +65,10 @@ resource tableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-0
 }
 
 resource communicationIdentityAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(communication.id, principalId, roles.communicationAndEmailServiceOwner)
+  name: guid(communication.id, principalId, roles.contributor)
   scope: communication
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.communicationAndEmailServiceOwner)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.contributor)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

@@ -225,7 +225,13 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
           operationId: 'health',
           summary: 'Ready or not, and whether ACS is reachable',
           security: [],
-          responses: { '200': json('Health', 'Ready'), '503': json('Health', 'ACS unreachable') },
+          responses: {
+            '200': json('Health', 'Ready: a token request can succeed'),
+            '503': json(
+              'Health',
+              'Not ready: ACS unreachable, or a client it needs cannot be built',
+            ),
+          },
         },
       },
       '/openapi.json': {

@@ -42,4 +42,9 @@ export const HealthSchema = z.object({
       }),
     ),
   }),
+  /** Whether each client a token request needs could be built (identityMap: easyauth mode). */
+  checks: z.object({
+    acsClient: z.boolean(),
+    identityMap: z.optional(z.boolean()),
+  }),
 });

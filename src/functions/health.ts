@@ -1,20 +1,37 @@
 import { app } from '@azure/functions';
 import { endpoint } from '../http/endpoint';
+import { logEvent } from '../http/log';
 import { json } from '../http/respond';
 import { services } from '../runtime';
 
+const codeOf = (err: unknown): string | undefined =>
+  typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+    ? err.code
+    : undefined;
+
 /**
- * `GET /api/health`, anonymous so probes need no key: 200 when ACS answers, 503 when it does
- * not; `acs.throttled` lists the operations ACS is throttling for this instance (still 200). It says nothing about the configuration beyond how the service authenticates to ACS.
+ * `GET /api/health`, anonymous so probes need no key: 200 only when a token request can succeed
+ * (ACS answers, and the ACS client, its credential and in easyauth mode the identity map client
+ * can be built), else 503. It says nothing about the configuration beyond how the service
+ * authenticates to ACS; why a check failed goes to the log (error name and code only).
+ * `acs.throttled` lists the operations ACS is throttling for this instance: reported, never failed
+ * on, since the instance still serves cached callers and a failing probe would only take it out
+ * of rotation and push its load onto the others.
  */
-export const healthHandler = endpoint(['GET'], async () => {
-  const { config, reachability, throttle } = services();
-  const acs = await reachability.check();
-  // Throttling is reported, never failed on: the instance still serves cached callers, and a
-  // failing probe would only take it out of rotation and push its load onto the others.
-  return json(acs.reachable ? 200 : 503, {
-    status: acs.reachable ? 'ready' : 'degraded',
-    acs: { ...acs, auth: config.acs.kind, throttled: throttle.throttled() },
+export const healthHandler = endpoint(['GET'], async (_request, context) => {
+  const { config, throttle } = services();
+  const readiness = await services().readiness();
+  for (const { check, error } of readiness.failures) {
+    logEvent(context, 'warn', 'not_ready', {
+      check,
+      errorName: error instanceof Error ? error.name : typeof error,
+      errorCode: codeOf(error),
+    });
+  }
+  return json(readiness.ready ? 200 : 503, {
+    status: readiness.ready ? 'ready' : 'degraded',
+    acs: { ...readiness.acs, auth: config.acs.kind, throttled: throttle.throttled() },
+    checks: readiness.checks,
   });
 });
 

@@ -153,6 +153,20 @@ export class AcsIdentityGateway {
     }
   }
 
+  /**
+   * Readiness: builds the client a token request would use (the SDK and, with a managed
+   * identity, @azure/identity and its credential), without an ACS operation. Built once; a
+   * failure is retried on the next call. Resolves with the failure instead of throwing.
+   */
+  async buildFailure(): Promise<unknown> {
+    try {
+      await this.connected();
+      return undefined;
+    } catch (err) {
+      return err instanceof Error && err.cause !== undefined ? err.cause : err;
+    }
+  }
+
   private async connected(): Promise<CommunicationIdentityClient> {
     this.client ??= this.connect().catch((err: unknown) => {
       this.client = undefined; // let the next request try again

@@ -1,4 +1,5 @@
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
+import type { TokenCredential } from '@azure/identity';
 import type { TableConnection } from '../config';
 import { isLoopback } from '../config';
 import { AppError } from '../domain/errors';
@@ -21,8 +22,21 @@ const statusOf = (err: unknown): number | undefined =>
     ? err.statusCode
     : undefined;
 
-/** Builds the Table client: a connection string (Azurite, Cosmos DB) or managed identity. */
-export async function createTableClient(connection: TableConnection): Promise<TableClient> {
+/**
+ * Retries of the Table client, the same whichever way it authenticates (with a managed identity
+ * the SDK default of 3 used to apply): each map call has its own deadline (`timeoutMs`), and a
+ * failed call is reported as `storage_unavailable`, so two retries is all a request can afford.
+ */
+export const TABLE_RETRY_OPTIONS = { maxRetries: 2 };
+
+/**
+ * Builds the Table client: a connection string (Azurite, Cosmos DB) or managed identity. Tests
+ * hand in the credential; by default it is `DefaultAzureCredential`, loaded only on this path.
+ */
+export async function createTableClient(
+  connection: TableConnection,
+  credential?: TokenCredential,
+): Promise<TableClient> {
   const { TableClient } = await import('@azure/data-tables');
   if (connection.kind === 'connectionString') {
     const endpoint = /TableEndpoint=([^;]+)/i.exec(connection.connectionString)?.[1];
@@ -31,11 +45,15 @@ export async function createTableClient(connection: TableConnection): Promise<Ta
       : /UseDevelopmentStorage=true/i.test(connection.connectionString);
     return TableClient.fromConnectionString(connection.connectionString, connection.table, {
       allowInsecureConnection: local,
-      retryOptions: { maxRetries: 2 },
+      retryOptions: TABLE_RETRY_OPTIONS,
     });
   }
-  const { DefaultAzureCredential } = await import('@azure/identity');
-  return new TableClient(connection.endpoint.href, connection.table, new DefaultAzureCredential());
+  const tokenCredential =
+    credential ?? new (await import('@azure/identity')).DefaultAzureCredential();
+  return new TableClient(connection.endpoint.href, connection.table, tokenCredential, {
+    allowInsecureConnection: isLoopback(connection.endpoint),
+    retryOptions: TABLE_RETRY_OPTIONS,
+  });
 }
 
 /**
@@ -109,6 +127,19 @@ export class TableIdentityMap implements IdentityMap {
         throw err;
       }
     });
+  }
+
+  /**
+   * Readiness: opens the table a token request would use (the client, its credential and the
+   * table itself), once. Resolves with the failure instead of throwing.
+   */
+  async openFailure(): Promise<unknown> {
+    try {
+      await this.call(() => Promise.resolve());
+      return undefined;
+    } catch (err) {
+      return err instanceof Error && err.cause !== undefined ? err.cause : err;
+    }
   }
 
   private async call<T>(
