@@ -189,9 +189,14 @@ async function signIn(instances: Instance[], users: string[]): Promise<Map<strin
   const cookies = new Map<string, string>();
   await eachLimited(users, 32, async (user, i) => {
     const host = instances[i % instances.length]!.host;
-    const answer = await send(`${host.url}/.auth/login/dev?user=${user}&roles=member`, {
-      agent: clientAgent,
-    });
+    // A pooled socket the host has just closed is not a failed sign-in: try again.
+    let answer: Answer | undefined;
+    for (let attempt = 0; !answer && attempt < 5; attempt++) {
+      answer = await send(`${host.url}/.auth/login/dev?user=${user}&roles=member`, {
+        agent: clientAgent,
+      }).catch(() => undefined);
+    }
+    if (!answer) throw new Error(`sign-in of ${user}: no answer`);
     const cookie = answer.headers['set-cookie']?.[0]?.split(';')[0];
     if (answer.status !== 200 || !cookie) throw new Error(`sign-in of ${user}: ${answer.status}`);
     cookies.set(user, cookie);
