@@ -264,8 +264,13 @@ async function surge(
     const remaining = endsAt - performance.now();
     if (remaining <= 0) return undefined;
     const sent = performance.now();
+    // The phase is bounded: an answer that comes after its end is not counted (a timeout).
+    let cutoff: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      cutoff = setTimeout(() => reject(new Error('phase over')), remaining);
+    });
     try {
-      const answer =
+      const request = (async () =>
         impl === 'ours'
           ? await send(`${instance.host.url}/api/token`, {
               method: 'POST',
@@ -280,7 +285,11 @@ async function surge(
               body: '{}',
               agent: clientAgent,
               timeoutMs: remaining,
-            });
+            }))();
+      // Still running after the cutoff; its late failure must not surface unhandled.
+      request.catch(() => undefined);
+      const answer = await Promise.race([late, request]);
+      clearTimeout(cutoff);
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
       if (answer.status !== 200) {
         const code = /"code":"([a-z_]+)"/.exec(answer.body)?.[1] ?? String(answer.status);
@@ -289,6 +298,7 @@ async function surge(
       if (answer.status === 200) latencies.push(performance.now() - sent);
       return answer;
     } catch {
+      clearTimeout(cutoff);
       timeouts += 1;
       return undefined;
     }

@@ -180,14 +180,23 @@ export class CallerIdentities {
       throw err;
     }
     const id = issued.communicationUserId;
-    const done = await this.o.map.replace(owned, {
-      communicationUserId: id,
-      generation: owned.generation,
-      cache: this.o.cache?.seal(
-        toCachedToken(issued.accessToken, grant),
-        this.bindingOf(owned.principalKey, id, owned.generation),
-      ),
-    });
+    let done;
+    try {
+      done = await this.o.map.replace(owned, {
+        communicationUserId: id,
+        generation: owned.generation,
+        cache: this.o.cache?.seal(
+          toCachedToken(issued.accessToken, grant),
+          this.bindingOf(owned.principalKey, id, owned.generation),
+        ),
+      });
+    } catch (err) {
+      // The map could not record it (a storage timeout under load): nobody could ever reach this
+      // identity again. Should the write have landed after all, the row names a deleted identity,
+      // which the next request replaces.
+      await this.o.identity.deleteUser(id).catch(() => undefined);
+      throw err;
+    }
     if (done) return toResponse(issued.communicationUserId, issued.accessToken);
     // Our lease ran out and another request took the row over: never leave our identity orphaned.
     await this.o.identity.deleteUser(id).catch(() => undefined);
