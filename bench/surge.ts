@@ -272,14 +272,14 @@ async function surge(
     try {
       const request = (async () =>
         impl === 'ours'
-          ? await send(`${instance.host.url}/api/token`, {
+          ? send(`${instance.host.url}/api/token`, {
               method: 'POST',
               headers: { ...json, cookie: cookies.get(user) ?? '' },
               body: '{"scopes":["voip"]}',
               agent: clientAgent,
               timeoutMs: remaining,
             })
-          : await send(`${instance.host.url}/api/baseline/token`, {
+          : send(`${instance.host.url}/api/baseline/token`, {
               method: 'POST',
               headers: { ...json, 'x-functions-key': KEY },
               body: '{}',
