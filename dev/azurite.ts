@@ -52,9 +52,18 @@ function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Prom
   });
 }
 
+/** How long an orderly stop may take before Azurite is killed (its final save is far quicker). */
+const STOP_WAIT_MS = 10_000;
+
 /**
  * Starts Azurite's Table service from the project's own node_modules, on loopback, with
  * telemetry off (this machine must not call out) and data kept in `location`.
+ *
+ * Azurite keeps its tables in LokiJS, which autosaves every 5 s and writes the rest only when
+ * Azurite closes in order (see dev/azurite-guard.cjs, preloaded into it, for the path in
+ * Azurite's own code). So it runs in its own process group: a Ctrl-C at the terminal, or a
+ * signal to `npm start`'s group, reaches only the parent, which then stops it once, in order.
+ * The guard also closes it if the parent dies without doing so.
  */
 export async function startAzurite(options: {
   location: string;
@@ -72,9 +81,12 @@ export async function startAzurite(options: {
     'table',
     'main.js',
   );
+  const guard = path.join(options.projectRoot, 'dev', 'azurite-guard.cjs');
   const child = spawn(
     process.execPath,
     [
+      '--require',
+      guard,
       bin,
       '--tableHost',
       '127.0.0.1',
@@ -86,8 +98,15 @@ export async function startAzurite(options: {
       '--skipApiVersionCheck',
       '--silent',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      // The IPC channel is the guard's lifeline to this process.
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // Its own process group (POSIX), out of reach of signals meant for ours.
+      detached: process.platform !== 'win32',
+    },
   );
+  // The channel is for the child to notice our end; it must not keep this process alive.
+  child.channel?.unref();
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -97,16 +116,19 @@ export async function startAzurite(options: {
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}${stderr ? `: ${stderr.trim()}` : ''}`);
   }
+  let stopping: Promise<void> | undefined;
   return {
     port,
     pid: child.pid ?? 0,
     connectionString: azuriteConnectionString(port),
-    async stop() {
-      // Azurite saves its data on SIGINT only; SIGTERM would lose up to 5 s of writes.
-      if (child.exitCode === null) child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
+    stop() {
+      return (stopping ??= (async () => {
+        // One orderly stop: SIGINT is what Azurite closes (and saves) on.
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_WAIT_MS);
+        await exited;
+        clearTimeout(timer);
+      })());
     },
   };
 }

@@ -1,13 +1,16 @@
 /**
  * `npm start`: the local stand-in for `func start`. Starts the ACS Identity emulator when no ACS
  * resource is configured, loads the built app through its own registrations and serves it on
- * http://localhost:7071 (or PORT).
+ * http://localhost:7071 (or PORT). What the emulator and Azurite hold lives on in LOCAL_STATE_DIR
+ * (default .dev/) across restarts, as it would in Azure; `npm run reset` clears it.
  */
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startEmulator, type RunningEmulator } from './emulator';
+import { localState, type LocalState } from './localState';
 import { easyAuthStandIn } from './host/easyAuth';
 import { resolveKeys } from './host/keys';
 import { applyLocalSettings } from './host/localSettings';
@@ -32,14 +35,19 @@ function portFrom(name: string, fallback: number): number {
   return port;
 }
 
-async function startLocalEmulator(): Promise<RunningEmulator> {
+/** How long requests already in flight may take to finish once a stop is asked for. */
+const DRAIN_WAIT_MS = 5_000;
+
+async function startLocalEmulator(state: LocalState): Promise<RunningEmulator> {
   const port = portFrom('ACS_EMULATOR_PORT', 7090);
+  // With a state file, the resource (its key, id and identities) is the one kept there.
+  const kept = state.emulatorFile === undefined ? {} : { stateFile: state.emulatorFile };
   try {
-    return await startEmulator({ port });
+    return await startEmulator({ port, ...kept });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     console.warn(`[start] port ${port} is busy; the emulator takes a free port instead`);
-    return startEmulator({ port: 0 });
+    return startEmulator({ port: 0, ...kept });
   }
 }
 
@@ -55,9 +63,9 @@ async function startLocalIssuer(): Promise<RunningIssuer> {
   }
 }
 
-async function startLocalAzurite(): Promise<RunningAzurite> {
+async function startLocalAzurite(state: LocalState): Promise<RunningAzurite> {
   // Kept in the project (git-ignored) so mappings survive restarts, as they would in Azure.
-  const location = path.join(projectRoot, '.dev', 'azurite');
+  const location = state.azurite;
   const port = portFrom('AZURITE_TABLE_PORT', 10002);
   try {
     return await startAzurite({ projectRoot, location, port });
@@ -67,12 +75,33 @@ async function startLocalAzurite(): Promise<RunningAzurite> {
   }
 }
 
+/**
+ * Stops taking requests, lets those in flight finish (up to DRAIN_WAIT_MS), then drops what is
+ * left: a request is either answered in full before its services stop, or not at all.
+ */
+function closeHost(servers: readonly Server[]): Promise<void> {
+  return Promise.all(
+    servers.map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => server.closeAllConnections(), DRAIN_WAIT_MS);
+          server.close(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+          server.closeIdleConnections();
+        }),
+    ),
+  ).then(() => undefined);
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   applyLocalSettings(projectRoot, env);
   const keys = resolveKeys(projectRoot, env);
   const port = portFrom('PORT', 7071);
   const easyAuth = env.AUTH_MODE?.trim() === 'easyauth';
+  const state = localState(projectRoot, env);
   const jwt = env.AUTH_MODE?.trim() === 'jwt';
   // The folder whose package.json `main` and host.json the host loads, named as the real host
   // names it (azure-functions-host, EnvironmentSettingNames.AzureWebJobsScriptRoot). The package
@@ -83,17 +112,45 @@ async function main(): Promise<void> {
 
   let emulator: RunningEmulator | undefined;
   let azurite: RunningAzurite | undefined;
+  // First: it holds nothing, so a Ctrl-C while it starts loses nothing either.
   const issuer = await startLocalIssuer();
-  const stopServices = async () => {
-    await Promise.all([emulator?.close(), azurite?.stop(), issuer.close()]);
+  let servers: Server[] = [];
+  /**
+   * Every part gets one orderly stop, in order: the host (nothing new reaches the services),
+   * then the emulator (its last change is on disk) and the issuer, then Azurite (it saves its
+   * tables). Each wait is bounded, so a stop always ends.
+   */
+  const stopAll = async () => {
+    await closeHost(servers);
+    await Promise.all([emulator?.close(), issuer.close()]);
+    await azurite?.stop();
   };
-  process.once('exit', () => void stopServices());
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      console.log(`\n${signal} again: still stopping (saving local state)…`);
+      return;
+    }
+    console.log('\nStopping…');
+    stopping = stopAll().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(
+          `[start] stopping failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        process.exit(1);
+      },
+    );
+  };
+  // Listening from the start: a Ctrl-C while things start up stops what has started so far.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+
   if (jwt) {
     env.OIDC_ISSUER ??= issuer.url;
     env.OIDC_AUDIENCE ??= DEV_AUDIENCE;
   }
   if (!env.ACS_CONNECTION_STRING && !env.ACS_ENDPOINT) {
-    emulator = await startLocalEmulator();
+    emulator = await startLocalEmulator(state);
     env.ACS_CONNECTION_STRING = emulator.connectionString;
   }
   if (easyAuth) {
@@ -102,16 +159,17 @@ async function main(): Promise<void> {
   }
   if (easyAuth || jwt) {
     if (!env.IDENTITY_MAP_CONNECTION && !env.IDENTITY_MAP_ENDPOINT) {
-      azurite = await startLocalAzurite();
+      azurite = await startLocalAzurite(state);
       env.IDENTITY_MAP_CONNECTION = azurite.connectionString;
     }
   }
+  if (stopping) return;
 
   let routes;
   try {
     routes = buildRoutes(loadApp(appRoot, env.LOCAL_HOST_ENTRIES), readRoutePrefix(appRoot));
   } catch (err) {
-    await stopServices();
+    await stopAll();
     throw err;
   }
   const demo = existsSync(demoFolder);
@@ -121,7 +179,7 @@ async function main(): Promise<void> {
     ...(demo ? [staticFiles({ root: demoFolder })] : []),
   ];
   const host = createLocalHost({ routes, keys, log: jsonLineSink(env.LOG_LEVEL), platform });
-  const servers = await listenOnLoopback(host, port);
+  servers = await listenOnLoopback(host, port);
   const actualPort = (servers[0]?.address() as AddressInfo).port;
   const base = `http://localhost:${actualPort}`;
 
@@ -145,9 +203,12 @@ async function main(): Promise<void> {
         return `  ${r.registration.name.padEnd(8)} ${base}/${[prefix, route].filter(Boolean).join('/')}  (${r.authLevel})`;
       }),
       emulator
-        ? `  ACS: emulator at ${emulator.url} (stats: ${emulator.url}/admin/stats)`
+        ? `  ACS: emulator at ${emulator.url} (stats: ${emulator.url}/admin/stats), resource ${emulator.resourceId}`
         : '  ACS: the resource configured in ACS_CONNECTION_STRING / ACS_ENDPOINT',
-      azurite ? `  Identity map: Azurite on 127.0.0.1:${azurite.port} (data in .dev/azurite)` : '',
+      azurite ? `  Identity map: Azurite on 127.0.0.1:${azurite.port}` : '',
+      emulator || azurite
+        ? `  Local state: ${shown(state.dir)}${emulator && !state.emulatorFile ? ' (emulator: throw-away)' : ''}; \`npm run reset\` clears it`
+        : '',
       `  Issuer: local OpenID Connect issuer at ${issuer.url} (mint: POST ${issuer.url}/dev/token)`,
       easyAuth
         ? `  Auth: easyauth (sign in at ${base}/.auth/login/dev?user=alice&roles=member)`
@@ -168,20 +229,11 @@ async function main(): Promise<void> {
       .filter((line, i, all) => line !== '' || all[i - 1] !== '')
       .join('\n'),
   );
+}
 
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nStopping…');
-    for (const server of servers) {
-      server.close();
-      server.closeAllConnections();
-    }
-    void stopServices().then(() => process.exit(0));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+function shown(dir: string): string {
+  const relative = path.relative(process.cwd(), dir);
+  return relative && !relative.startsWith('..') ? relative : dir;
 }
 
 main().catch((err: unknown) => {

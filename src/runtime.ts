@@ -9,7 +9,7 @@ import { RetryBudget } from './infra/acsRetry';
 import { AcsThrottleGate } from './infra/acsThrottleGate';
 import { AesTokenSealer } from './infra/aesTokenSealer';
 import { cacheScopeOf } from './infra/credentialFingerprint';
-import type { RequestFacts } from './infra/requestFacts';
+import { recordIdentityGone, type RequestFacts } from './infra/requestFacts';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** What a token request needs, checked for `/api/health`. */
@@ -45,6 +45,7 @@ export function buildServices(config: Config): Services {
     () => createIdentityClient(config.acs),
     config.acsTimeoutMs,
     new RetryBudget(),
+    config.acs.kind,
     throttle,
   );
   const { identityMap } = config;
@@ -70,7 +71,13 @@ export function buildServices(config: Config): Services {
       return {
         identity,
         // One ACS identity per signed-in principal (easyauth mode only).
-        callers: callerOptions && new CallerIdentities({ ...callerOptions, identity }),
+        callers:
+          callerOptions &&
+          new CallerIdentities({
+            ...callerOptions,
+            identity,
+            onIdentityGone: () => recordIdentityGone(facts),
+          }),
       };
     },
     async readiness() {

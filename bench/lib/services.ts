@@ -85,6 +85,8 @@ export async function startEmulatorProcess(
       ACS_EMULATOR_ACCESS_KEY: accessKey,
       ACS_EMULATOR_LATENCY_MS: String(latencyMs),
       ACS_EMULATOR_QUOTAS: quotas,
+      // A new resource per run: nothing of it is kept in .dev/.
+      ACS_EMULATOR_STATE: 'fresh',
     },
     /emulator listening on http/,
   );

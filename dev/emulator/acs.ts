@@ -1,6 +1,7 @@
 import {
   badRequest,
   identityNotFound,
+  identityNotOwned,
   invalidJson,
   methodNotAllowed,
   pathNotFound,
@@ -137,6 +138,7 @@ export function performOperation(
       const request = objectBody(body, false);
       const granted = parseScopes(request.scopes, 'scopes');
       const minutes = parseExpiresInMinutes(request.expiresInMinutes);
+      if (!store.owns(route.id)) throw identityNotOwned();
       if (!store.isLive(route.id)) throw identityNotFound(route.id);
       const issued = signer.issue(route.id, granted, minutes, nowMs);
       store.recordIssued(route.id, issued.claims.jti, nowMs);
@@ -144,9 +146,11 @@ export function performOperation(
       return { status: 200, body: { token: issued.token, expiresOn: issued.expiresOn } };
     }
     case 'revokeAccessTokens':
+      if (!store.owns(route.id)) throw identityNotOwned();
       if (!store.revoke(route.id, nowMs)) throw identityNotFound(route.id);
       return { status: 204 };
     case 'identity':
+      if (!store.owns(route.id)) throw identityNotOwned();
       if (!store.delete(route.id)) throw identityNotFound(route.id);
       return { status: 204 };
     case 'exchangeTeamsToken': {

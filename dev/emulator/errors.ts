@@ -42,6 +42,17 @@ export const forbidden = (): AcsError =>
 export const identityNotFound = (id: string): AcsError =>
   new AcsError(404, 'IdentityNotFound', `Identity '${id}' was not found.`);
 
+/**
+ * What ACS answers on issue, revoke and delete for an identity of another resource, as recorded
+ * in the ACS SDK's own test sessions (Azure/azure-sdk-for-js,
+ * sdk/communication/communication-identity/recordings/node/
+ * communicationidentityclient_playbacklive_error_cases_/recording_throws_an_error_when_attempting_to_
+ * {issue_a_token_for_an_invalid_user,revoke_a_token_from_an_invalid_user,delete_an_invalid_user}.js;
+ * the id is `8:acs:00000000-..._00000000-...` in test/public/communicationIdentityClient.spec.ts).
+ */
+export const identityNotOwned = (): AcsError =>
+  new AcsError(401, 'IdentityNotOwned', "Provided identity doesn't belong to the resource.");
+
 export const pathNotFound = (path: string): AcsError =>
   new AcsError(404, 'NotFound', `No resource at '${path}'.`);
 

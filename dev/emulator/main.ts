@@ -4,22 +4,30 @@
  * ACS_EMULATOR_PORT        port on 127.0.0.1 (default 7090)
  * ACS_EMULATOR_ACCESS_KEY  base64 access key of at least 32 bytes (default: random)
  * ACS_EMULATOR_LATENCY_MS  latency added to every ACS operation (default 0)
+ * ACS_EMULATOR_STATE       `keep` (default): the resource lives on in LOCAL_STATE_DIR (default
+ *                          .dev/) across restarts; `fresh`: a throw-away resource (benchmarks)
  * ACS_EMULATOR_SECONDARY_ACCESS_KEY  the secondary key (default: random)
  * ACS_EMULATOR_QUOTAS      on (default: ACS's Identity limits per 30 s) or off
  * ACS_EMULATOR_QUOTA_WINDOW_SECONDS  quota window (default 30)
  * ACS_EMULATOR_QUOTA_LIMITS  lower limits for short tests: createUserAndToken=5,issueAccessToken=5
  */
+import path from 'node:path';
+import { localState } from '../localState';
 import { decodeAccessKey } from './hmac';
+import { LocalStateError } from './persistence';
 import { quotasFromEnv, type QuotaPatch } from './quotas';
 import { startEmulator } from './server';
+
+const projectRoot = path.resolve(__dirname, '..', '..', '..');
 
 const MIN_KEY_BYTES = 32;
 
 interface Settings {
   port: number;
   accessKey?: string;
-  secondaryAccessKey?: string;
   latencyMs: number;
+  stateFile?: string;
+  secondaryAccessKey?: string;
   quotas: QuotaPatch;
 }
 
@@ -35,9 +43,20 @@ function readSettings(env: NodeJS.ProcessEnv): Settings | string {
   if (!/^\d+$/.test(rawLatency)) {
     return `ACS_EMULATOR_LATENCY_MS must be a non-negative integer (got '${rawLatency}').`;
   }
+  let stateFile: string | undefined;
+  try {
+    stateFile = localState(projectRoot, env).emulatorFile;
+  } catch (err) {
+    return (err as Error).message;
+  }
   const quotas = quotasFromEnv(env);
   if (typeof quotas === 'string') return quotas;
-  const settings: Settings = { port, latencyMs, quotas };
+  const settings: Settings = {
+    port,
+    latencyMs,
+    quotas,
+    ...(stateFile === undefined ? {} : { stateFile }),
+  };
   for (const [name, field] of [
     ['ACS_EMULATOR_ACCESS_KEY', 'accessKey'],
     ['ACS_EMULATOR_SECONDARY_ACCESS_KEY', 'secondaryAccessKey'],
@@ -70,6 +89,7 @@ async function main(): Promise<void> {
       host: '127.0.0.1',
       port: settings.port,
       ...(settings.accessKey === undefined ? {} : { accessKey: settings.accessKey }),
+      ...(settings.stateFile === undefined ? {} : { stateFile: settings.stateFile }),
       ...(settings.secondaryAccessKey === undefined
         ? {}
         : { secondaryAccessKey: settings.secondaryAccessKey }),
@@ -77,6 +97,10 @@ async function main(): Promise<void> {
       faults: { latencyMs: settings.latencyMs },
     });
   } catch (err) {
+    if (err instanceof LocalStateError) {
+      console.error(`acs-emulator: ${err.message}`);
+      process.exit(1);
+    }
     const reason = err instanceof Error ? err.message : String(err);
     console.error(`acs-emulator: cannot start on 127.0.0.1:${settings.port}: ${reason}`);
     process.exit(1);
@@ -85,6 +109,11 @@ async function main(): Promise<void> {
   console.log(`ACS Identity emulator listening on ${emulator.endpoint}`);
   console.log(`ACS_CONNECTION_STRING=${emulator.connectionString}`);
   console.log(`JWKS: ${emulator.jwksUrl}`);
+  console.log(
+    settings.stateFile
+      ? `State: ${path.relative(process.cwd(), settings.stateFile) || settings.stateFile} (resource ${emulator.resourceId}; \`npm run reset\` clears it)`
+      : `State: throw-away (resource ${emulator.resourceId})`,
+  );
   console.log(`Admin: ${emulator.url}/admin/stats (Ctrl+C to stop)`);
 
   const stop = (): void => {

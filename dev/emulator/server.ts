@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -13,9 +13,24 @@ import { decodeAccessKey } from './hmac';
 import { handleQuotaAdmin } from './quotaAdmin';
 import { QuotaGate } from './quotas';
 import { parseBody, readBody, sendEmpty, sendError, sendJson, sendRaw } from './http';
+import {
+  loadState,
+  lockState,
+  type PersistedState,
+  STATE_FORMAT,
+  STATE_VERSION,
+  StateFileError,
+  StateWriter,
+} from './persistence';
 import { EmulatorState } from './state';
 import { IdentityStore } from './store';
-import { createSigningKey, TokenSigner } from './tokens';
+import {
+  createSigningKey,
+  type SigningKey,
+  signingKeyFromPem,
+  signingKeyToPem,
+  TokenSigner,
+} from './tokens';
 import type { EmulatorOptions, FaultConfig, RunningEmulator } from './types';
 
 /**
@@ -32,32 +47,36 @@ import type { EmulatorOptions, FaultConfig, RunningEmulator } from './types';
  */
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = opts.host ?? '127.0.0.1';
-  const accessKey = opts.accessKey ?? randomBytes(32).toString('base64');
-  decodeAccessKey(accessKey);
   if (opts.secondaryAccessKey !== undefined) decodeAccessKey(opts.secondaryAccessKey);
-  const resourceId = opts.resourceId ?? randomUUID();
   const random = opts.random ?? Math.random;
   const allowRemoteAdmin = opts.allowRemoteAdmin ?? false;
   // Fail on bad initial faults before a socket is opened, not after.
   const initialFaults = parseFaultPatch(opts.faults ?? {});
   const quotas = new QuotaGate(opts.quotas ?? {});
+  const { accessKey, resourceId, signingKey, store, writer, release } = await openResource(opts);
+  decodeAccessKey(accessKey);
 
-  const signingKey = await createSigningKey();
   const server = createServer();
   // Like a cloud front end, keep idle connections well beyond a client's reuse window: Node's 5 s
   // default lets a server close a socket the SDK is about to reuse, and a create that dies that
   // way cannot be retried safely.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 125_000;
-  await listen(server, opts.port ?? 0, host);
+  try {
+    await listen(server, opts.port ?? 0, host);
+  } catch (err) {
+    release(); // so that a retry on another port can take the state file
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${hostForUrl(host)}:${port}`;
   const keys = new AccessKeys(`${url}/`, accessKey, opts.secondaryAccessKey);
   const state = new EmulatorState(
-    new IdentityStore(resourceId),
+    store,
     new TokenSigner(signingKey, url, resourceId),
     random,
     initialFaults,
+    writer,
   );
   // Aborted by close(), so requests sleeping on injected latency do not outlive the server.
   const shutdown = new AbortController();
@@ -99,12 +118,18 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       }
     }
 
-    const reply = performOperation(route, target.searchParams, body, {
-      store: state.store,
-      signer: state.signer,
-      nowMs: Date.now(),
-      onIssued: (jti) => keys.recordIssued(jti, keyId),
-    });
+    let reply;
+    try {
+      reply = performOperation(route, target.searchParams, body, {
+        store: state.store,
+        signer: state.signer,
+        nowMs: Date.now(),
+        onIssued: (jti) => keys.recordIssued(jti, keyId),
+      });
+    } finally {
+      // What was changed is kept before anything is answered, as ACS keeps what it acknowledged.
+      await state.persist();
+    }
 
     if (faulted) {
       // The operation has committed: the caller cannot tell, which is the point.
@@ -128,6 +153,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         const own = handleQuotaAdmin(method, target.pathname, body, quotas, keys);
         if (own) return send(res, own);
         const reply = handleAdmin(method, target.pathname, body, state, Date.now());
+        await state.persist();
         return send(res, withQuotasAndKeys(target.pathname, body, reply));
       }
       await handleAcs(req, res, target, raw, body);
@@ -169,6 +195,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     get accessKey() {
       return keys.list().primaryKey;
     },
+    resourceId,
     get connectionString() {
       return keys.list().primaryConnectionString;
     },
@@ -191,8 +218,88 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         server.close((err) => (err ? reject(err) : resolve()));
         // close() alone waits for keep-alive sockets the SDK's agent holds open.
         server.closeAllConnections();
-      })),
+      })
+        .then(() => state.flush())
+        .finally(release)),
   };
+}
+
+interface Resource {
+  accessKey: string;
+  resourceId: string;
+  signingKey: SigningKey;
+  store: IdentityStore;
+  writer: StateWriter | undefined;
+  /** Gives the state file up (a no-op for a throw-away emulator). */
+  release: () => void;
+}
+
+/**
+ * The resource to serve: the one kept in `opts.stateFile` when there is one (taken for this
+ * process until `release`), else a new one from the options.
+ */
+async function openResource(opts: EmulatorOptions): Promise<Resource> {
+  // A bad access key fails here, before a state file is written for it.
+  if (opts.accessKey !== undefined) decodeAccessKey(opts.accessKey);
+  const file = opts.stateFile;
+  const release = file === undefined ? () => undefined : lockState(file);
+  try {
+    const saved = file === undefined ? undefined : loadState(file);
+    if (saved && file !== undefined) refuseAnotherResource(opts, saved, file);
+    const accessKey =
+      saved?.resource.accessKey ?? opts.accessKey ?? randomBytes(32).toString('base64');
+    const resourceId =
+      saved?.resource.id ?? opts.resourceId ?? resourceIdFor(decodeAccessKey(accessKey));
+    const signingKey = saved ? signingKeyFrom(saved, file ?? '') : await createSigningKey();
+    const store = new IdentityStore(resourceId, saved?.identities);
+    const privateKeyPem = signingKeyToPem(signingKey);
+    const writer =
+      file === undefined
+        ? undefined
+        : new StateWriter(file, () => ({
+            format: STATE_FORMAT,
+            version: STATE_VERSION,
+            resource: { id: resourceId, accessKey },
+            signingKey: { privateKeyPem },
+            identities: store.snapshot(),
+          }));
+    // The resource exists from its first start on: its id and keys never change afterwards.
+    if (writer && !saved) await writer.save();
+    return { accessKey, resourceId, signingKey, store, writer, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+/** A state file holds one resource; serving it under another key or id would be another one. */
+function refuseAnotherResource(opts: EmulatorOptions, saved: PersistedState, file: string): void {
+  if (opts.accessKey !== undefined && opts.accessKey !== saved.resource.accessKey) {
+    throw new StateFileError(file, 'belongs to a resource with another access key');
+  }
+  if (opts.resourceId !== undefined && opts.resourceId !== saved.resource.id) {
+    throw new StateFileError(file, `belongs to resource ${saved.resource.id}`);
+  }
+}
+
+function signingKeyFrom(saved: PersistedState, file: string): SigningKey {
+  try {
+    return signingKeyFromPem(saved.signingKey.privateKeyPem);
+  } catch {
+    throw new StateFileError(file, 'holds a signing key that cannot be read');
+  }
+}
+
+/**
+ * A resource id (a GUID, as ACS's are) that is the same for the same access key on every start:
+ * the leading bytes of a SHA-256 of the key, marked as an RFC 9562 version-8 (custom) UUID.
+ */
+export function resourceIdFor(key: Buffer): string {
+  const bytes = createHash('sha256').update('acs-emulator-resource-id:').update(key).digest();
+  bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x80, 6);
+  bytes.writeUInt8((bytes.readUInt8(8) & 0x3f) | 0x80, 8);
+  const hex = bytes.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function send(res: ServerResponse, reply: { status: number; body?: unknown }): void {

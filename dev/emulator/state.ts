@@ -1,4 +1,5 @@
 import { copyFaults, DEFAULT_FAULTS, mergeFaults, parseFaultPatch } from './faults';
+import type { StateWriter } from './persistence';
 import type { IdentityStore } from './store';
 import type { TokenSigner } from './tokens';
 import { ACS_OPERATIONS, type AcsOperation, type FaultConfig, type OperationCounts } from './types';
@@ -23,14 +24,39 @@ function zeroCounts(): OperationCounts {
 export class EmulatorState {
   private calls = zeroCounts();
   private faultConfig: FaultConfig;
+  private savedRevision: number;
 
   constructor(
     readonly store: IdentityStore,
     readonly signer: TokenSigner,
     readonly random: () => number,
     initialFaults: Partial<FaultConfig> = {},
+    /** Where the state is kept across restarts; undefined for a throw-away emulator. */
+    private readonly writer?: StateWriter,
   ) {
     this.faultConfig = mergeFaults({ ...DEFAULT_FAULTS }, parseFaultPatch(initialFaults));
+    this.savedRevision = store.revision;
+  }
+
+  /**
+   * Saves what changed since the last save, before the change is answered: what ACS has
+   * acknowledged it keeps. Nothing to do for a throw-away emulator or when nothing changed.
+   */
+  async persist(): Promise<void> {
+    if (!this.writer || this.store.revision === this.savedRevision) return;
+    this.savedRevision = this.store.revision;
+    try {
+      await this.writer.save();
+    } catch (err) {
+      this.savedRevision = -1; // the next change saves everything again
+      throw err;
+    }
+  }
+
+  /** Saves what is left and waits for every write under way: the last step of a close. */
+  async flush(): Promise<void> {
+    await this.persist();
+    await this.writer?.settled();
   }
 
   count(op: AcsOperation | 'rejected'): void {

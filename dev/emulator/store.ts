@@ -19,15 +19,56 @@ interface IdentityRecord {
   tokensIssued: number;
 }
 
+/** One identity as a state file keeps it (see `persistence.ts`). */
+export interface StoredIdentity {
+  id: string;
+  createdAtMs: number;
+  deleted: boolean;
+  revokedAtMs?: number | undefined;
+  revokedInSameSecond: string[];
+  tokensIssued: number;
+}
+
 export type TokenStanding = 'active' | 'revoked' | 'deleted' | 'unknown';
 
 const second = (ms: number): number => Math.floor(ms / 1000);
 
-/** In-memory identities of the emulated resource. */
+/**
+ * Identities of the emulated resource, in memory. `revision` counts changes, so the emulator
+ * knows when there is something to save (see `EmulatorState.persist`).
+ */
 export class IdentityStore {
   private readonly records = new Map<string, IdentityRecord>();
+  private changes = 0;
 
-  constructor(private readonly resourceId: string) {}
+  constructor(
+    readonly resourceId: string,
+    restored: readonly StoredIdentity[] = [],
+  ) {
+    for (const r of restored) {
+      this.records.set(r.id, {
+        id: r.id,
+        createdAtMs: r.createdAtMs,
+        deleted: r.deleted,
+        ...(r.revokedAtMs === undefined ? {} : { revokedAtMs: r.revokedAtMs }),
+        revokedInSameSecond: new Set(r.revokedInSameSecond),
+        recent: [],
+        tokensIssued: r.tokensIssued,
+      });
+    }
+  }
+
+  get revision(): number {
+    return this.changes;
+  }
+
+  /**
+   * Whether an id is one this resource could have made. ACS ids carry the resource id
+   * (`8:acs:<resourceId>_<guid>`); ACS refuses any other with 401 IdentityNotOwned.
+   */
+  owns(id: string): boolean {
+    return id.startsWith(`8:acs:${this.resourceId}_`);
+  }
 
   create(nowMs: number): string {
     const id = `8:acs:${this.resourceId}_${randomUUID()}`;
@@ -39,6 +80,7 @@ export class IdentityStore {
       recent: [],
       tokensIssued: 0,
     });
+    this.changes += 1;
     return id;
   }
 
@@ -53,6 +95,7 @@ export class IdentityStore {
     record.tokensIssued += 1;
     record.recent = record.recent.filter((t) => second(t.atMs) === second(nowMs));
     record.recent.push({ jti, atMs: nowMs });
+    this.changes += 1;
   }
 
   /** Returns false when the identity is unknown or deleted. */
@@ -65,6 +108,7 @@ export class IdentityStore {
     record.revokedInSameSecond = new Set(
       record.recent.filter((t) => second(t.atMs) === second(nowMs)).map((t) => t.jti),
     );
+    this.changes += 1;
     return true;
   }
 
@@ -74,6 +118,7 @@ export class IdentityStore {
     if (!record || record.deleted) return false;
     record.deleted = true;
     record.recent = [];
+    this.changes += 1;
     return true;
   }
 
@@ -105,7 +150,20 @@ export class IdentityStore {
     return { total: this.records.size, active: this.records.size - deleted, deleted };
   }
 
+  /** What a state file keeps: everything but the current second's issue log. */
+  snapshot(): StoredIdentity[] {
+    return [...this.records.values()].map((r) => ({
+      id: r.id,
+      createdAtMs: r.createdAtMs,
+      deleted: r.deleted,
+      ...(r.revokedAtMs === undefined ? {} : { revokedAtMs: r.revokedAtMs }),
+      revokedInSameSecond: [...r.revokedInSameSecond],
+      tokensIssued: r.tokensIssued,
+    }));
+  }
+
   clear(): void {
     this.records.clear();
+    this.changes += 1;
   }
 }

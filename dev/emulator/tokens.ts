@@ -1,5 +1,7 @@
 import {
   createHash,
+  createPrivateKey,
+  createPublicKey,
   generateKeyPair,
   type JsonWebKey,
   type KeyObject,
@@ -47,7 +49,23 @@ export interface SigningKey {
 
 /** A fresh RS256 key pair; its kid is the RFC 7638 thumbprint of the public key. */
 export async function createSigningKey(): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
+  const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
+  return signingKeyOf(privateKey);
+}
+
+/** The signing key kept in a state file (PKCS#8 PEM); throws when the PEM is not an RSA key. */
+export function signingKeyFromPem(pem: string): SigningKey {
+  const privateKey = createPrivateKey(pem);
+  if (privateKey.asymmetricKeyType !== 'rsa') throw new Error('the signing key is not an RSA key');
+  return signingKeyOf(privateKey);
+}
+
+export function signingKeyToPem(key: SigningKey): string {
+  return key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+}
+
+function signingKeyOf(privateKey: KeyObject): SigningKey {
+  const publicKey = createPublicKey(privateKey);
   const { kty, n, e } = publicKey.export({ format: 'jwk' });
   const jwk: PublicJwk = { kty, n, e, kid: thumbprint(kty, n, e), alg: 'RS256', use: 'sig' };
   return { privateKey, publicKey, jwk };

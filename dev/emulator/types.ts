@@ -53,8 +53,14 @@ export interface EmulatorOptions {
    * short window and low limits; throughput benchmarks turn them off.
    */
   quotas?: QuotaPatch;
-  /** Resource id embedded in identity ids and tokens (default: a random GUID). */
+  /** Resource id embedded in identity ids and tokens (default: derived from the access key). */
   resourceId?: string;
+  /**
+   * File that keeps the resource (id, access key, signing key, identities, revocations) across
+   * restarts; when it exists, its resource is the one served. Default: none, a throw-away
+   * emulator, which is what tests and benchmarks use.
+   */
+  stateFile?: string;
   /** Initial fault configuration, merged over the defaults. */
   faults?: Partial<FaultConfig>;
   /** Source of randomness for fault decisions, returning values in [0, 1) (default Math.random). */
@@ -81,6 +87,8 @@ export interface RunningEmulator {
   endpoint: string;
   /** The current primary key (it changes when the primary is regenerated). */
   readonly accessKey: string;
+  /** The GUID in every identity id this resource makes (`8:acs:<resourceId>_<guid>`). */
+  resourceId: string;
   /** `endpoint=<endpoint>;accesskey=<primary key>`, ready for `CommunicationIdentityClient`. */
   readonly connectionString: string;
   /** Both keys and their connection strings (ARM listKeys). */
@@ -101,6 +109,9 @@ export interface RunningEmulator {
   setFaults(f: Partial<FaultConfig>): void;
   /** Zeroes the counters and clears faults; forgets identities too when asked. */
   reset(opts?: { identities?: boolean }): void;
-  /** Stops listening and closes every open socket, keep-alive ones included. */
+  /**
+   * Stops listening and closes every open socket, keep-alive ones included; with a state file,
+   * resolves once the last change is saved.
+   */
   close(): Promise<void>;
 }

@@ -62,6 +62,7 @@ const UPSTREAM: ErrorCode[] = [
   'upstream_error',
   'upstream_unavailable',
   'upstream_timeout',
+  'upstream_auth_failed',
 ];
 const CALLER_SECURITY = [{ functionKeyHeader: [] }, { functionKeyQuery: [] }, { easyAuth: [] }];
 

@@ -22,9 +22,15 @@ export interface CallerIdentitiesOptions {
   cacheScope?: string;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Told when a mapped identity turned out to be gone and is being replaced. */
+  onIdentityGone?: () => void;
 }
 
-const isNotFound = (err: unknown) => err instanceof AppError && err.code === 'identity_not_found';
+/**
+ * ACS no longer knows the identity: deleted (404), or of another resource (401 IdentityNotOwned,
+ * e.g. a map moved to a new ACS resource); `fromAcsError` reads both as `identity_not_found`.
+ */
+const isGone = (err: unknown) => err instanceof AppError && err.code === 'identity_not_found';
 
 function toResponse(communicationUserId: string, token: AccessToken): TokenResponse {
   return {
@@ -40,7 +46,8 @@ function toResponse(communicationUserId: string, token: AccessToken): TokenRespo
  * The first request of a principal reserves its row in the identity map before it calls ACS, so
  * concurrent first requests wait for the winner instead of creating identities they would have to
  * delete. A reservation whose holder died expires and is taken over. When ACS no longer knows a
- * mapped identity (deleted elsewhere) the row is re-reserved and a new identity created.
+ * mapped identity (deleted elsewhere, or made by another resource) the row is re-reserved and a
+ * new identity created.
  */
 export class CallerIdentities {
   private readonly now: () => number;
@@ -63,7 +70,8 @@ export class CallerIdentities {
         try {
           return await this.tokenFor(record, record.communicationUserId, grant);
         } catch (err) {
-          if (!isNotFound(err)) throw err;
+          if (!isGone(err)) throw err;
+          this.o.onIdentityGone?.();
           // Deleted behind our back: take the row back as a reservation and start afresh.
           owned = await this.o.map.replace(record, this.reservation(record.generation + 1));
         }
@@ -101,7 +109,7 @@ export class CallerIdentities {
       try {
         await this.o.identity.revokeTokens(record.communicationUserId);
       } catch (err) {
-        if (!isNotFound(err)) throw err;
+        if (!isGone(err)) throw err;
       }
       // The generation bump is what tells token caches on every instance about the revocation.
       const next = {
@@ -121,7 +129,7 @@ export class CallerIdentities {
         try {
           await this.o.identity.deleteUser(record.communicationUserId);
         } catch (err) {
-          if (!isNotFound(err)) throw err;
+          if (!isGone(err)) throw err;
         }
       }
       if (await this.o.map.remove(record)) return;

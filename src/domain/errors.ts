@@ -21,6 +21,10 @@ export const ERROR_CATALOGUE = {
   upstream_unavailable: { status: 503, title: 'Azure Communication Services is unavailable' },
   upstream_timeout: { status: 504, title: 'Azure Communication Services did not answer in time' },
   storage_unavailable: { status: 503, title: 'The identity map is unavailable' },
+  upstream_auth_failed: {
+    status: 503,
+    title: 'The service cannot authenticate to Azure Communication Services',
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -35,6 +39,8 @@ export interface AppErrorOptions {
   retryAfterSeconds?: number;
   allow?: readonly string[];
   cause?: unknown;
+  /** For operators, in the log only: what to check. Never a secret, never shown to callers. */
+  operatorHint?: string;
 }
 
 export class AppError extends Error {
@@ -43,6 +49,7 @@ export class AppError extends Error {
   readonly errors: FieldError[] | undefined;
   readonly retryAfterSeconds: number | undefined;
   readonly allow: readonly string[] | undefined;
+  readonly operatorHint: string | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -57,6 +64,7 @@ export class AppError extends Error {
     this.errors = options.errors;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.allow = options.allow;
+    this.operatorHint = options.operatorHint;
   }
 }
 

@@ -52,13 +52,22 @@ export function endpoint(methods: readonly HttpMethod[], handler: Handler): Http
       ...corsHeaders(request.headers.get('origin'), corsAllowedOrigins),
     };
     const status = response.status ?? 200;
+    const correlation = correlationId(context, request.headers.get('traceparent'));
+    if (facts.identityGone) {
+      // Self-healing is right when an identity was deleted, but a burst of these means the map
+      // and the ACS resource no longer match (a new resource, a restored backup).
+      logEvent(context, 'warn', 'identity_gone', {
+        operation: context.functionName,
+        correlationId: correlation,
+      });
+    }
     logEvent(context, status >= 500 ? 'error' : 'info', 'request', {
       operation: context.functionName,
       method: request.method,
       status,
       outcome,
       durationMs: Math.round(performance.now() - started),
-      correlationId: correlationId(context, request.headers.get('traceparent')),
+      correlationId: correlation,
       invocationId: context.invocationId,
       ...facts,
       acsMs: Math.round(facts.acsMs),

@@ -32,6 +32,7 @@ export function toProblemResponse(
     logEvent(context, 'warn', 'dependency_failure', {
       code: problem.code,
       cause: describeUpstreamFailure(problem.cause),
+      ...(problem.operatorHint ? { check: problem.operatorHint } : {}),
     });
   }
   const body: ProblemBody = {

@@ -1,3 +1,4 @@
+import type { AcsConnection } from '../config';
 import { AppError } from '../domain/errors';
 
 /** The parts of an Azure SDK `RestError` we rely on (duck-typed: the SDK may carry its own copy). */
@@ -24,10 +25,31 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 /**
+ * ACS's answer, on issue, revoke and delete, for an identity of another resource (recorded in
+ * the ACS SDK's test sessions: Azure/azure-sdk-for-js,
+ * sdk/communication/communication-identity/recordings/node/
+ * communicationidentityclient_playbacklive_error_cases_/). It is a 401, but about the identity,
+ * not about us: for this service that identity does not exist.
+ */
+const IDENTITY_NOT_OWNED = 'IdentityNotOwned';
+
+/** What an operator should check when ACS refuses the service's own credential. */
+function credentialHint(credential: AcsConnection['kind'] | undefined): string {
+  return credential === 'managedIdentity'
+    ? "ACS_ENDPOINT and the managed identity's role on that ACS resource: ACS refused its token"
+    : 'ACS_CONNECTION_STRING: ACS refused its access key (wrong resource, or the key was rotated)';
+}
+
+/**
  * Translates whatever the ACS client threw into the service's vocabulary. ACS's own message is
  * not passed on: it can name the resource, and the caller cannot act on it anyway.
+ * `credential` says how the service signs in to ACS, so a refusal can name the setting to check.
  */
-export function fromAcsError(err: unknown, timedOut: boolean): AppError {
+export function fromAcsError(
+  err: unknown,
+  timedOut: boolean,
+  credential?: AcsConnection['kind'],
+): AppError {
   if (err instanceof AppError) return err;
   const rest = asRestError(err);
   if (timedOut || rest?.name === 'AbortError') {
@@ -47,8 +69,16 @@ export function fromAcsError(err: unknown, timedOut: boolean): AppError {
       cause: err,
     });
   }
-  if (status === 404) {
+  if (status === 404 || (status === 401 && rest?.code === IDENTITY_NOT_OWNED)) {
     return new AppError('identity_not_found', 'That ACS identity does not exist.', { cause: err });
+  }
+  if (status === 401 || status === 403) {
+    // Our signature or token was refused: a configuration fault that no retry will mend.
+    return new AppError(
+      'upstream_auth_failed',
+      'The service cannot sign in to Azure Communication Services: a configuration fault, not your request.',
+      { cause: err, operatorHint: credentialHint(credential) },
+    );
   }
   if (status === 503 || status === undefined) {
     return new AppError(

@@ -45,6 +45,8 @@ export class AcsIdentityGateway {
     private readonly connect: () => Promise<CommunicationIdentityClient>,
     private readonly timeoutMs: number,
     private readonly budget = new RetryBudget(),
+    /** How the client signs in, so that a refusal can name the setting to check. */
+    private readonly credential?: AcsConnection['kind'],
     private readonly gate = new AcsThrottleGate(),
   ) {}
 
@@ -148,7 +150,7 @@ export class AcsIdentityGateway {
         }
         // ACS may have created an identity we will never hear of: say so, for reconciliation.
         if (repeatability === 'create' && !refusedBeforeProcessing(err)) recordUnknownCreate(facts);
-        throw fromAcsError(err, signal.aborted);
+        throw fromAcsError(err, signal.aborted, this.credential);
       }
     }
   }
@@ -175,7 +177,7 @@ export class AcsIdentityGateway {
     try {
       return await this.client;
     } catch (err) {
-      throw fromAcsError(err, false);
+      throw fromAcsError(err, false, this.credential);
     }
   }
 }

@@ -7,6 +7,8 @@ export interface RequestFacts {
   acsRetries: number;
   /** A create failed after it may have reached ACS: an identity may exist that nobody maps. */
   acsCreateOutcomeUnknown?: boolean;
+  /** The caller's mapped identity was gone from ACS and has been replaced by a new one. */
+  identityGone?: boolean;
 }
 
 export function newRequestFacts(): RequestFacts {
@@ -26,4 +28,8 @@ export function recordAcsCall(facts: RequestFacts, ms: number, retry: boolean): 
 
 export function recordUnknownCreate(facts: RequestFacts): void {
   facts.acsCreateOutcomeUnknown = true;
+}
+
+export function recordIdentityGone(facts: RequestFacts): void {
+  facts.identityGone = true;
 }

@@ -177,6 +177,42 @@ describe('easyauth mode: who is calling', () => {
     expect(me.json).toEqual({ communicationUserId: idOf(healed) });
   });
 
+  it('heals a mapping whose identity belongs to another ACS resource (401 IdentityNotOwned)', async () => {
+    const cookie = await login(userName('heidi'));
+    const first = idOf(await token(cookie));
+    const revoker = await login(userName('ivan'));
+    const deleter = await login(userName('judy'));
+    await Promise.all([token(revoker), token(deleter)]);
+    // The same identity map in front of another resource: every mapped identity is foreign there.
+    const elsewhere = await startEmulator({ port: 0 });
+    const moved = await startLocalHost({
+      ACS_CONNECTION_STRING: elsewhere.connectionString,
+      AUTH_MODE: 'easyauth',
+      IDENTITY_MAP_CONNECTION: azurite.connectionString,
+      TOKEN_POLICY,
+    });
+    try {
+      const at = (route: string, c: string, method = 'GET') =>
+        call(`${moved.url}${route}`, { method, headers: { cookie: c } });
+      const healed = await call(`${moved.url}/api/token`, {
+        method: 'POST',
+        headers: { cookie },
+        json: { scopes: ['voip'] },
+      });
+      expect(healed.status).toBe(200);
+      expect(idOf(healed)).not.toBe(first);
+      expect(idOf(healed).startsWith(`8:acs:${elsewhere.resourceId}_`)).toBe(true);
+      expect(moved.output()).toMatch(/"event":"identity_gone"/);
+      // Revoking and deleting a foreign identity: nothing left to revoke or delete, so done.
+      expect((await at('/api/token/revoke', revoker, 'POST')).status).toBe(204);
+      expect((await at('/api/user', deleter, 'DELETE')).status).toBe(204);
+      expect((await at('/api/user', deleter)).status).toBe(404);
+    } finally {
+      await moved.stop();
+      await elsewhere.close();
+    }
+  });
+
   it('revokes the caller’s tokens', async () => {
     const cookie = await login(userName('dave'));
     const issued = await token(cookie);

@@ -249,6 +249,34 @@ describe('ACS emulator through the real SDK', () => {
     expect(identity?.tokensIssued).toBe(2);
   });
 
+  it('answers 401 IdentityNotOwned for an identity of another resource, as ACS does', async () => {
+    // The identity the ACS SDK's own error-case tests use: a well-formed id of another resource.
+    const foreign = {
+      communicationUserId:
+        '8:acs:00000000-0000-0000-0000-000000000000_00000000-0000-0000-0000-000000000000',
+    };
+    const notOwned = acsError(
+      'IdentityNotOwned',
+      "Provided identity doesn't belong to the resource.",
+    );
+    const client = sdk();
+    for (const attempt of [
+      client.getToken(foreign, ['chat', 'voip']),
+      client.revokeTokens(foreign),
+      client.deleteUser(foreign),
+    ]) {
+      const err = await failure(attempt);
+      expect([err.statusCode, err.code, err.details]).toEqual([401, 'IdentityNotOwned', notOwned]);
+    }
+    expect(emu.identities()).toEqual([]);
+  });
+
+  it('embeds its resource id in every identity it creates', async () => {
+    const { user } = await sdk().createUserAndToken(['chat']);
+    expect(user.communicationUserId.startsWith(`8:acs:${RESOURCE_ID}_`)).toBe(true);
+    expect(emu.resourceId).toBe(RESOURCE_ID);
+  });
+
   it('forgets a deleted user: later calls get 404 with the ACS error body', async () => {
     const client = sdk();
     const { user, token } = await client.createUserAndToken(['chat']);
@@ -697,6 +725,22 @@ describe('ACS emulator lifecycle', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect((await pending).code).toBe('ECONNRESET');
     expect(other.identities()).toHaveLength(1);
+  });
+
+  it('derives a stable resource id from its access key', async () => {
+    const accessKey = Buffer.alloc(32, 7).toString('base64');
+    const first = await startEmulator({ accessKey });
+    const again = await startEmulator({ accessKey });
+    const other = await startEmulator({ accessKey: Buffer.alloc(32, 8).toString('base64') });
+    try {
+      expect(first.resourceId).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      );
+      expect(again.resourceId).toBe(first.resourceId);
+      expect(other.resourceId).not.toBe(first.resourceId);
+    } finally {
+      await Promise.all([first.close(), again.close(), other.close()]);
+    }
   });
 
   it('refuses an access key that is not base64', async () => {

@@ -77,7 +77,7 @@ describe('ACS failures map to gateway statuses', () => {
 });
 
 describe('start-up configuration', () => {
-  it('a wrong access key surfaces as 502, not as a leak', async () => {
+  it('a wrong access key is a 503 configuration fault naming the setting, not a leak', async () => {
     const wrongKey = Buffer.alloc(32, 1).toString('base64');
     const misconfigured = await startLocalHost({
       ACS_CONNECTION_STRING: `endpoint=${emulator.endpoint};accesskey=${wrongKey}`,
@@ -88,8 +88,12 @@ describe('start-up configuration', () => {
         headers: { 'x-functions-key': misconfigured.key },
         json: {},
       });
-      expect(answer.status).toBe(502);
+      expect(answer.status).toBe(503);
+      expect(answer.json).toMatchObject({ code: 'upstream_auth_failed' });
       expect(answer.text).not.toContain(wrongKey);
+      expect(misconfigured.output()).toMatch(
+        /"event":"dependency_failure","code":"upstream_auth_failed".*"check":"ACS_CONNECTION_STRING/,
+      );
       expect(misconfigured.output()).not.toContain(wrongKey);
       expect(emulator.counts().rejected).toBe(1);
     } finally {

@@ -16,9 +16,11 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import ignore from 'ignore';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { buildPackage, unpackZip, type BuiltPackage } from '../../dev/package/artifact';
 import { externalImports, PLATFORM_MODULES, SHIPPED_EXTERNALS } from '../../dev/package/bundle';
+import { healthOnceReady } from '../support/health';
 import { call } from '../support/http';
 import { startLocalHost } from '../support/localHost';
 
@@ -80,6 +82,16 @@ describe('the deployment package', () => {
     expect(built.zipBytes).toBeLessThan(15 * 1024 * 1024);
   });
 
+  it('keeps node_modules, as azd requires with remoteBuild: false', () => {
+    // azd refuses `remoteBuild: false` when .funcignore excludes node_modules (Azure/azure-dev,
+    // cli/azd/pkg/project/service_target_functionapp.go, resolveFunctionAppRemoteBuild).
+    const rules = ignore().add(readFileSync(path.join(projectRoot, '.funcignore'), 'utf8'));
+    expect(rules.ignores('node_modules/')).toBe(false);
+    expect(readFileSync(path.join(projectRoot, 'azure.yaml'), 'utf8')).toMatch(
+      /^\s+remoteBuild: false$/m,
+    );
+  });
+
   it('loads every module the bundle leaves external from the package alone', () => {
     // What esbuild really left out is what bundle.ts says it leaves out.
     expect(externalImports(projectRoot)).toEqual(
@@ -139,9 +151,11 @@ describe('the deployment package', () => {
       ACS_ENDPOINT: emulator.url,
     });
     try {
-      const health = await call(`${ready.url}/api/health`);
-      expect(health.status).toBe(200);
-      expect(health.json).toMatchObject({ status: 'ready', checks: { acsClient: true } });
+      const health = await healthOnceReady(ready.url);
+      expect({ status: health.status, body: health.json }).toMatchObject({
+        status: 200,
+        body: { status: 'ready', checks: { acsClient: true } },
+      });
     } finally {
       await ready.stop();
     }
@@ -169,5 +183,5 @@ describe('the deployment package', () => {
     } finally {
       await host.stop();
     }
-  });
+  }, 90_000);
 });

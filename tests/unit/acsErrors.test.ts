@@ -1,11 +1,15 @@
 import { AppError } from '../../src/domain/errors';
 import { fromAcsError, parseRetryAfter } from '../../src/infra/acsErrors';
 
-function restError(statusCode: number | undefined, headers: Record<string, string> = {}) {
+function restError(
+  statusCode: number | undefined,
+  headers: Record<string, string> = {},
+  code: string | undefined = statusCode === undefined ? 'ECONNREFUSED' : undefined,
+) {
   return Object.assign(new Error('Operation failed: accesskey=abc'), {
     name: 'RestError',
     statusCode,
-    code: statusCode === undefined ? 'ECONNREFUSED' : undefined,
+    code,
     response: { headers: { get: (n: string) => headers[n.toLowerCase()] } },
   });
 }
@@ -15,7 +19,8 @@ describe('fromAcsError', () => {
     [429, 'upstream_throttled', 429, 7],
     [503, 'upstream_unavailable', 503, 7],
     [500, 'upstream_error', 502, undefined],
-    [401, 'upstream_error', 502, undefined],
+    [401, 'upstream_auth_failed', 503, undefined],
+    [403, 'upstream_auth_failed', 503, undefined],
     [404, 'identity_not_found', 404, undefined],
   ])('maps ACS %i to %s (%i)', (acsStatus, code, status, retryAfter) => {
     const err = fromAcsError(restError(acsStatus, { 'retry-after': '7' }), false);
@@ -26,6 +31,20 @@ describe('fromAcsError', () => {
       retryAfter,
     });
     expect(err.detail).not.toContain('accesskey');
+  });
+
+  it('maps 401 IdentityNotOwned (an identity of another resource) to identity_not_found', () => {
+    const err = fromAcsError(restError(401, {}, 'IdentityNotOwned'), false);
+    expect([err.code, err.status]).toEqual(['identity_not_found', 404]);
+  });
+
+  it('names the setting to check for a refused credential, never its value', () => {
+    const keyed = fromAcsError(restError(401), false, 'connectionString');
+    expect(keyed.operatorHint).toContain('ACS_CONNECTION_STRING');
+    const managed = fromAcsError(restError(403), false, 'managedIdentity');
+    expect(managed.operatorHint).toContain('ACS_ENDPOINT');
+    expect(managed.operatorHint).toContain('role');
+    expect(`${keyed.detail} ${keyed.operatorHint}`).not.toContain('abc');
   });
 
   it('maps an unreachable ACS to 503 with a default Retry-After', () => {
