@@ -166,8 +166,10 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   let routes;
+  let routePrefix;
   try {
-    routes = buildRoutes(loadApp(appRoot, env.LOCAL_HOST_ENTRIES), readRoutePrefix(appRoot));
+    routePrefix = readRoutePrefix(appRoot);
+    routes = buildRoutes(loadApp(appRoot, env.LOCAL_HOST_ENTRIES), routePrefix);
   } catch (err) {
     await stopAll();
     throw err;
@@ -176,7 +178,7 @@ async function main(): Promise<void> {
   const platform: PlatformLayer[] = [
     // First, as on App Service: it strips forged principal headers before anything else runs.
     easyAuthStandIn({ enabled: easyAuth, secret: keys.sessionSecret }),
-    ...(demo ? [staticFiles({ root: demoFolder })] : []),
+    ...(demo ? [staticFiles({ root: demoFolder, appPrefix: routePrefix })] : []),
   ];
   const host = createLocalHost({ routes, keys, log: jsonLineSink(env.LOG_LEVEL), platform });
   servers = await listenOnLoopback(host, port);

@@ -40,6 +40,11 @@ export interface Config {
   tokenCacheKey: Buffer | undefined;
   /** Changing it retires every cached token at once (TOKEN_CACHE_EPOCH); '' when unset. */
   tokenCacheEpoch: string;
+  /**
+   * Seconds a token remembered in this process answers without reading the identity map (0: no
+   * in-process layer); bounds how late a revoke or delete on another instance is seen here.
+   */
+  tokenCacheLocalSeconds: number;
   /** Role → rule; undefined means ALLOWED_SCOPES apply to every caller. */
   rolePolicy: Record<string, RoleRule> | undefined;
   acs: AcsConnection;
@@ -290,6 +295,8 @@ export const SettingsSchema = z.object({
       ? v
       : fail('must be 1-64 letters, digits or . _ : - (for example 2026-12-02)');
   }),
+  // Well under the up to 15 minutes ACS itself may take to enforce a revocation.
+  TOKEN_CACHE_LOCAL_SECONDS: integerSetting(30, 0, 300),
 });
 
 /** Parses the environment once, at start-up; throws a `ConfigError` naming each bad setting. */
@@ -390,6 +397,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsAllowedOrigins: s.CORS_ALLOWED_ORIGINS,
     tokenCacheKey: s.TOKEN_CACHE_KEY,
     tokenCacheEpoch: s.TOKEN_CACHE_EPOCH,
+    tokenCacheLocalSeconds: s.TOKEN_CACHE_LOCAL_SECONDS,
     rateLimits: {
       principal: { perMinute: s.RATE_LIMIT_PER_MINUTE, burst: s.RATE_LIMIT_BURST },
       key: { perMinute: s.RATE_LIMIT_KEY_PER_MINUTE, burst: s.RATE_LIMIT_KEY_BURST },

@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from './config';
 import { CallerIdentities } from './domain/callerIdentities';
 import { CallerLimits } from './domain/callerLimits';
+import { LocalTokenCache, LocallyCachedCallers } from './domain/localTokenCache';
 import type { TokenDeps } from './domain/issueToken';
 import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
@@ -59,6 +60,11 @@ export function buildServices(config: Config): Services {
     cache: config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined,
     cacheScope: cacheScopeOf(config),
   };
+  // One per process, shared by every request; only with the sealed cache it stands in front of.
+  const local =
+    callerOptions?.cache && config.tokenCacheLocalSeconds > 0
+      ? new LocalTokenCache({ maxAgeMs: config.tokenCacheLocalSeconds * 1000 })
+      : undefined;
   const reachability = new AcsReachability(config.acs.endpoint);
   return {
     config,
@@ -68,24 +74,25 @@ export function buildServices(config: Config): Services {
     throttle,
     forRequest(facts) {
       const identity = gateway.observedBy(facts);
+      const options = callerOptions && {
+        ...callerOptions,
+        identity,
+        onIdentityGone: () => recordIdentityGone(facts),
+      };
       return {
         identity,
         // One ACS identity per signed-in principal (easyauth mode only).
         callers:
-          callerOptions &&
-          new CallerIdentities({
-            ...callerOptions,
-            identity,
-            onIdentityGone: () => recordIdentityGone(facts),
-          }),
+          options &&
+          (local ? new LocallyCachedCallers(options, local) : new CallerIdentities(options)),
       };
     },
     async readiness() {
-      const [acs, acsClient, table] = await Promise.all([
-        reachability.check(),
-        gateway.buildFailure(),
-        map?.openFailure(),
-      ]);
+      // Build the clients before probing: the first build loads the SDK modules synchronously,
+      // and a probe started alongside would spend its timeout waiting for the event loop (a cold
+      // start would then read as "ACS unreachable").
+      const [acsClient, table] = await Promise.all([gateway.buildFailure(), map?.openFailure()]);
+      const acs = await reachability.check();
       const failures: Readiness['failures'] = [];
       if (acsClient !== undefined) failures.push({ check: 'acsClient', error: acsClient });
       if (map && table !== undefined) failures.push({ check: 'identityMap', error: table });

@@ -1,4 +1,13 @@
-import type { BenchRow, ColdStartRow, ImportTimeRow, LoadRow, TargetResult } from './targets';
+import {
+  isLoad,
+  isOpenLoop,
+  type BenchRow,
+  type ColdStartRow,
+  type ImportTimeRow,
+  type LoadRow,
+  type OpenLoopRow,
+  type TargetResult,
+} from './targets';
 
 const cell = (n: number | undefined, digits = 1) =>
   n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits);
@@ -10,6 +19,17 @@ function loadTable(rows: LoadRow[]): string[] {
     ...rows.map(
       (r) =>
         `| ${r.workload} | ${r.impl} | ${r.cache ?? '–'} | ${r.concurrency} | ${r.tokens}${r.non2xx + r.errors > 0 ? ` (+${r.non2xx + r.errors} failed)` : ''}${r.truncated ? ' (truncated)' : ''} | ${cell(r.tokensPerSec, 0)} | ${cell(r.p50Ms)} | ${cell(r.p99Ms)} | ${cell(r.overheadP99Ms)} | ${cell(r.acsCallsPerToken, 3)} | ${cell(r.tableOpsPerToken, 3)} | ${cell(r.hostCpuMsPerToken, 2)}, ${cell(r.emulatorCpuMsPerToken, 2)}, ${cell(r.tableCpuMsPerToken, 2)}, ${cell(r.loadGeneratorCpuMsPerToken, 2)} | ${r.coresBusyPct === undefined ? '–' : `${r.coresBusyPct}%`} | ${cell(r.rssStartMb)} → ${cell(r.rssEndMb)}${r.rssSlopeMbPer10k === undefined ? '' : ` (peak ${cell(r.rssPeakMb)}, slope ${cell(r.rssSlopeMbPer10k, 2)} MB/10k)`} |`,
+    ),
+  ];
+}
+
+function openLoopTable(rows: OpenLoopRow[]): string[] {
+  return [
+    '| open loop | impl | cache | arrivals/s | requests | p50 ms | p90 ms | p99 ms | host CPU ms/token | ACS calls/token | table ops/token | generator lag max ms |',
+    '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.workload} | ${r.impl} | ${r.cache ?? '–'} | ${cell(r.arrivalPerSec, 0)} | ${r.requests}${r.non2xx + r.errors > 0 ? ` (${r.non2xx + r.errors} failed)` : ''} | ${cell(r.p50Ms)} | ${cell(r.p90Ms)} | ${cell(r.p99Ms)} | ${cell(r.hostCpuMsPerToken, 3)} | ${cell(r.acsCallsPerToken, 3)} | ${cell(r.tableOpsPerToken, 3)} | ${cell(r.maxSendLagMs)} |`,
     ),
   ];
 }
@@ -30,14 +50,15 @@ function startTable(rows: (ColdStartRow | ImportTimeRow)[]): string[] {
 
 /** The markdown the bench prints (and bench/README.md quotes). */
 export function renderReport(rows: BenchRow[], targets: TargetResult[], notes: string[]): string {
-  const load = rows.filter(
-    (r): r is LoadRow => r.workload !== 'cold-start' && r.workload !== 'import-time',
-  );
+  const open = rows.filter(isOpenLoop);
+  const load = rows.filter(isLoad);
   const starts = rows.filter(
     (r): r is ColdStartRow | ImportTimeRow =>
-      r.workload === 'cold-start' || r.workload === 'import-time',
+      !isOpenLoop(r) && (r.workload === 'cold-start' || r.workload === 'import-time'),
   );
   return [
+    '',
+    ...(open.length ? openLoopTable(open) : []),
     '',
     ...(load.length ? loadTable(load) : []),
     '',

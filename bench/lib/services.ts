@@ -64,6 +64,8 @@ export interface EmulatorProcess extends ChildService {
   /** Every ACS operation the emulator has received so far (failed authentication included). */
   totalCalls(): Promise<number>;
   counts(): Promise<OperationCounts>;
+  /** Sets the latency the emulator adds to every ACS operation from now on. */
+  setLatency(ms: number): Promise<void>;
 }
 
 /**
@@ -104,6 +106,15 @@ export async function startEmulatorProcess(
     async totalCalls() {
       return Object.values(await counts()).reduce((sum, n) => sum + n, 0);
     },
+    async setLatency(ms) {
+      const body = JSON.stringify({ latencyMs: ms });
+      const answer = await send(`${url}/admin/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      if (answer.status !== 200) throw new Error(`emulator faults answered ${answer.status}`);
+    },
     stop: started.stop,
   };
 }
@@ -112,6 +123,8 @@ export interface TableCounterProcess extends ChildService {
   /** Storage connection string that routes the identity map through the counter. */
   connectionString: string;
   count(): Promise<number>;
+  /** Sets the latency added before each forwarded Table operation from now on. */
+  setLatency(ms: number): Promise<void>;
 }
 
 /** The counting proxy (bench/tableCounter.ts) in front of Azurite's table port. */
@@ -131,6 +144,12 @@ export async function startTableCounter(
     async count() {
       const answer = await send(`http://127.0.0.1:${port}/__bench/table-ops`);
       return (JSON.parse(answer.body) as { count: number }).count;
+    },
+    async setLatency(ms) {
+      const answer = await send(`http://127.0.0.1:${port}/__bench/latency?ms=${ms}`, {
+        method: 'PUT',
+      });
+      if (answer.status !== 204) throw new Error(`table counter latency answered ${answer.status}`);
     },
     stop: started.stop,
   };

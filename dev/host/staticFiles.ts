@@ -65,7 +65,7 @@ function requestedSegments(rawUrl: string): string[] | 'refuse' | undefined {
  * paths that are not a file in the folder fall through to the app. GET and HEAD only; every
  * answer is `no-store` and carries a strict Content-Security-Policy. Local use only.
  */
-export function staticFiles(options: { root: string }): PlatformLayer {
+export function staticFiles(options: { root: string; appPrefix?: string }): PlatformLayer {
   const root = path.resolve(options.root);
   return {
     async handle(req, res) {
@@ -74,6 +74,9 @@ export function staticFiles(options: { root: string }): PlatformLayer {
       if (segments === 'refuse') return bare(res, 400);
       // Hidden names are never content, and `/.auth/*` belongs to the Easy Auth layer.
       if (segments.some((s) => s.startsWith('.'))) return false;
+      // The functions' route prefix is theirs: no file lookups (realpath failing with ENOENT) in
+      // front of every API request, which cost the bench's host a sixth of its CPU.
+      if (options.appPrefix && segments[0] === options.appPrefix) return false;
       const relative = segments.join('/') || 'index.html';
       const target = path.resolve(root, relative);
       if (!isInside(root, target)) return bare(res, 400);

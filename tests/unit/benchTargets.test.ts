@@ -1,4 +1,9 @@
-import { checkTargets, type BenchRow, type LoadRow } from '../../bench/lib/targets';
+import {
+  checkTargets,
+  type BenchRow,
+  type LoadRow,
+  type OpenLoopRow,
+} from '../../bench/lib/targets';
 
 function load(overrides: Partial<LoadRow> & Pick<LoadRow, 'workload' | 'impl'>): LoadRow {
   return {
@@ -21,6 +26,83 @@ function load(overrides: Partial<LoadRow> & Pick<LoadRow, 'workload' | 'impl'>):
     ...overrides,
   };
 }
+
+function open(
+  overrides: Partial<OpenLoopRow> & Pick<OpenLoopRow, 'workload' | 'impl' | 'cache'>,
+): OpenLoopRow {
+  return {
+    mode: 'open-loop',
+    arrivalPerSec: 40,
+    requests: 2400,
+    tokens: 2400,
+    non2xx: 0,
+    errors: 0,
+    p50Ms: 105,
+    p90Ms: 110,
+    p99Ms: 130,
+    hostCpuMsPerToken: 1,
+    acsCalls: 2400,
+    acsCallsPerToken: 1,
+    tableOps: 0,
+    tableOpsPerToken: 0,
+    seconds: 60,
+    acsLatencyMs: 100,
+    tableLatencyMs: 8,
+    maxSendLagMs: 2,
+    ...overrides,
+  };
+}
+
+/** The open-loop rows of a run that meets every target. */
+function openRows(): OpenLoopRow[] {
+  const baseline = {
+    p50Ms: 210,
+    p99Ms: 260,
+    hostCpuMsPerToken: 2,
+    acsCalls: 4800,
+    acsCallsPerToken: 2,
+  };
+  return [
+    open({ workload: 'new-caller', impl: 'ours', cache: null, p50Ms: 105 }),
+    open({ workload: 'new-caller', impl: 'baseline', cache: null, ...baseline }),
+    open({
+      workload: 'returning',
+      impl: 'ours',
+      cache: 'off',
+      tableOps: 2400,
+      tableOpsPerToken: 1,
+    }),
+    open({
+      workload: 'returning',
+      impl: 'ours',
+      cache: 'on',
+      p50Ms: 4,
+      p99Ms: 20,
+      hostCpuMsPerToken: 0.5,
+      acsCalls: 0,
+      acsCallsPerToken: 0,
+      tableOps: 480,
+      tableOpsPerToken: 0.2,
+    }),
+    open({
+      workload: 'empty',
+      impl: 'floor',
+      cache: null,
+      p50Ms: 2,
+      hostCpuMsPerToken: 0.3,
+      acsCalls: 0,
+      acsCallsPerToken: 0,
+    }),
+    open({ workload: 'returning', impl: 'baseline', cache: null, ...baseline }),
+  ];
+}
+
+const openRow = (rows: BenchRow[], match: Partial<OpenLoopRow>) =>
+  rows.find(
+    (r): r is OpenLoopRow =>
+      'mode' in r &&
+      Object.entries(match).every(([k, v]) => (r as unknown as Record<string, unknown>)[k] === v),
+  )!;
 
 /** A run that meets every target. */
 function passingRun(): BenchRow[] {
@@ -60,6 +142,7 @@ function passingRun(): BenchRow[] {
     }),
     { workload: 'cold-start', impl: 'bundled', entry: 'dist/app/index.js', firstTokenMs: 300 },
     { workload: 'import-time', impl: 'bundled', entry: 'dist/app/index.js', importMs: 60 },
+    ...openRows(),
   );
   return rows;
 }
@@ -71,7 +154,7 @@ describe('checkTargets', () => {
   it('passes every target of a run that meets them', () => {
     const results = checkTargets(passingRun());
     expect(results.map((t) => t.status)).toEqual(new Array(results.length).fill('PASS'));
-    expect(results).toHaveLength(10);
+    expect(results).toHaveLength(14);
   });
 
   it('fails the 1-call rule on a single extra ACS call and names the counts', () => {
@@ -85,29 +168,75 @@ describe('checkTargets', () => {
     });
   });
 
-  it('fails the speed-up at concurrency 50 just below 1.9×', () => {
+  it('holds the new caller to 0.6× the baseline p50, failing just above', () => {
     const rows = passingRun();
-    (rows[4] as LoadRow).tokensPerSec = 379;
-    expect(statusOf(rows, 'new caller, concurrency 50')).toMatchObject({
+    openRow(rows, { workload: 'new-caller', impl: 'ours' }).p50Ms = 126;
+    expect(statusOf(rows, 'open loop, new caller')).toEqual({
+      status: 'PASS',
+      name: 'open loop, new caller: ours p50 ≤ 0.6× baseline p50',
+      detail: '126.0 vs 210.0 ms: 0.60× (limit 0.6×)',
+    });
+    openRow(rows, { workload: 'new-caller', impl: 'ours' }).p50Ms = 126.1;
+    expect(statusOf(rows, 'open loop, new caller')).toMatchObject({
       status: 'FAIL',
-      detail: '1.89× (379 vs 200 tokens/s)',
+      detail: '126.1 vs 210.0 ms: 0.60× (limit 0.6×)',
     });
   });
 
-  it('says when a failed ratio was bound by CPU, and what CPU per token allows', () => {
+  it('compares the cached p50 and p99 with the returning baseline, not the new-caller one', () => {
     const rows = passingRun();
-    Object.assign(rows[4] as LoadRow, { tokensPerSec: 300, cpuMsPerToken: 3, coresBusyPct: 90 });
-    Object.assign(rows[5] as LoadRow, { cpuMsPerToken: 3.6, coresBusyPct: 85 });
-    expect(statusOf(rows, 'new caller, concurrency 50')?.detail).toBe(
-      '1.50× (300 vs 200 tokens/s); CPU-bound: the cores were 90% / 85% busy, and CPU per token ' +
-        'across every process (host, emulator, tables, load generator) was 3.00 ms ours vs 3.60 ms ' +
-        'baseline, which allows at most 1.20× on this machine',
-    );
-    // One side with idle cores: latency, not CPU, set its rate; nothing to explain.
-    (rows[5] as LoadRow).coresBusyPct = 40;
-    expect(statusOf(rows, 'new caller, concurrency 50')?.detail).toBe(
-      '1.50× (300 vs 200 tokens/s)',
-    );
+    openRow(rows, { workload: 'returning', impl: 'baseline' }).p99Ms = 90;
+    expect(statusOf(rows, 'open loop, returning callers, cache on: ours p99')).toMatchObject({
+      status: 'FAIL',
+      detail: '20.0 vs 90.0 ms: 0.22× (limit 0.2×)',
+    });
+    expect(statusOf(rows, 'open loop, returning callers, cache on: ours p50')?.status).toBe('PASS');
+    openRow(rows, { workload: 'returning', impl: 'baseline' }).p50Ms = 39;
+    expect(statusOf(rows, 'open loop, returning callers, cache on: ours p50')?.status).toBe('FAIL');
+  });
+
+  it('fails cache-on table operations above 0.3 per token', () => {
+    const rows = passingRun();
+    Object.assign(openRow(rows, { workload: 'returning', cache: 'on' }), {
+      tableOps: 721,
+      tableOpsPerToken: 0.3004,
+    });
+    expect(statusOf(rows, 'open loop, returning callers, cache on: ≤ 0.3')).toMatchObject({
+      status: 'FAIL',
+      detail: '0.300 per token (721 for 2400; limit 0.3)',
+    });
+  });
+
+  it('holds host CPU per token to the floor and to the baseline', () => {
+    const rows = passingRun();
+    openRow(rows, { workload: 'returning', cache: 'on' }).hostCpuMsPerToken = 0.61;
+    expect(statusOf(rows, 'host CPU per token, cached')).toMatchObject({
+      status: 'FAIL',
+      detail: '0.610 vs 0.300 ms CPU per token: 2.03× (limit 2×)',
+    });
+    openRow(rows, { workload: 'new-caller', impl: 'ours' }).hostCpuMsPerToken = 1.5;
+    expect(statusOf(rows, 'host CPU per token, new caller')?.status).toBe('PASS');
+    openRow(rows, { workload: 'new-caller', impl: 'ours' }).hostCpuMsPerToken = 1.51;
+    expect(statusOf(rows, 'host CPU per token, new caller')?.status).toBe('FAIL');
+  });
+
+  it('names the open-loop rows that are missing', () => {
+    const rows = passingRun().filter((r) => !('mode' in r && r.impl === 'floor'));
+    expect(statusOf(rows, 'host CPU per token, cached')).toMatchObject({
+      status: 'MISSING',
+      detail: 'empty/floor not measured',
+    });
+  });
+
+  it('fails the open-loop call counts on one extra ACS call, and counts failed requests', () => {
+    const rows = passingRun();
+    openRow(rows, { workload: 'returning', cache: 'off' }).acsCalls = 2401;
+    expect(statusOf(rows, 'open loop: exactly 1 ACS call')?.status).toBe('FAIL');
+    openRow(rows, { workload: 'empty' }).errors = 1;
+    expect(statusOf(rows, 'every measured request')).toMatchObject({
+      status: 'FAIL',
+      detail: 'open loop empty/floor: 0 non-2xx, 1 errors',
+    });
   });
 
   it('fails the cached target when a cached run still calls ACS', () => {
@@ -144,12 +273,6 @@ describe('checkTargets', () => {
     });
   });
 
-  it('fails the overhead target at 5 ms exactly', () => {
-    const rows = passingRun();
-    (rows[2] as LoadRow).overheadP99Ms = 5;
-    expect(statusOf(rows, 'overhead')?.status).toBe('FAIL');
-  });
-
   it('counts failed requests, but lets the soak stop at its time cap', () => {
     const rows = passingRun();
     Object.assign(rows[9] as LoadRow, { truncated: true });
@@ -162,6 +285,6 @@ describe('checkTargets', () => {
   });
 
   it('marks every target MISSING when nothing was measured', () => {
-    expect(checkTargets([]).map((t) => t.status)).toEqual(new Array(10).fill('MISSING'));
+    expect(checkTargets([]).map((t) => t.status)).toEqual(new Array(14).fill('MISSING'));
   });
 });

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       tokenCacheKey: undefined,
       tokenCacheEpoch: '',
       acsMaxConcurrency: 32,
+      tokenCacheLocalSeconds: 30,
       rateLimits: {
         principal: { perMinute: 30, burst: 60 },
         key: { perMinute: 1200, burst: 300 },
@@ -121,6 +122,15 @@ describe('loadConfig', () => {
     ).toEqual(['DEFAULT_TOKEN_EXPIRY_MINUTES: must not exceed MAX_TOKEN_EXPIRY_MINUTES']);
     expect(problemsOf({ ACS_CONNECTION_STRING: CS, ACS_TIMEOUT_MS: 'soon' })).toEqual([
       'ACS_TIMEOUT_MS: must be a whole number from 100 to 120000',
+    ]);
+  });
+
+  it('bounds TOKEN_CACHE_LOCAL_SECONDS (0 turns the in-process layer off)', () => {
+    expect(loadConfig({ ACS_CONNECTION_STRING: CS, TOKEN_CACHE_LOCAL_SECONDS: '0' })).toMatchObject(
+      { tokenCacheLocalSeconds: 0 },
+    );
+    expect(problemsOf({ ACS_CONNECTION_STRING: CS, TOKEN_CACHE_LOCAL_SECONDS: '301' })).toEqual([
+      'TOKEN_CACHE_LOCAL_SECONDS: must be a whole number from 0 to 300',
     ]);
   });
 

@@ -51,6 +51,9 @@ beforeAll(async () => {
   writeFileSync(path.join(root, 'assets', 'style.css'), 'body{}');
   writeFileSync(path.join(root, 'data.bin'), 'x');
   writeFileSync(path.join(root, '.env'), 'SECRET=1');
+  // Under the route prefix, a file never shadows the app (nor costs a file lookup per request).
+  mkdirSync(path.join(root, 'api'));
+  writeFileSync(path.join(root, 'api', 'ping'), 'a file, not the app');
   writeFileSync(path.join(workspace, 'outside.txt'), 'outside');
   symlinkSync(path.join(workspace, 'outside.txt'), path.join(root, 'escape.txt'));
   // A second layer records what reaches it, to prove which requests the files layer let through.
@@ -64,7 +67,7 @@ beforeAll(async () => {
     routes: buildRoutes([ping], 'api'),
     keys: { functionKey: 'f', masterKey: 'm', sessionSecret: 's' },
     log: () => undefined,
-    platform: [staticFiles({ root }), recorder],
+    platform: [staticFiles({ root, appPrefix: 'api' }), recorder],
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
