@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Config } from 'jest';
 
 // Type checking is done once by `npm run typecheck`; ts-jest only transpiles here
@@ -13,8 +14,9 @@ const config: Config = {
   testTimeout: 30_000,
   setupFiles: ['<rootDir>/tests/support/quietTestMode.ts'],
   reporters: ['default', '<rootDir>/tests/support/summaryReporter.cjs'],
-  // Two cores: more workers than that only makes the integration suites fight.
-  maxWorkers: 2,
+  // One worker per core (jest's default leaves one idle): the integration suites mostly wait on
+  // the processes they start. `--maxWorkers` on the command line still wins.
+  maxWorkers: os.availableParallelism(),
 };
 
 export default config;

@@ -1,11 +1,13 @@
 import * as z from 'zod/mini';
+import { AcsScopeSchema } from './contracts/token';
 import {
   ACS_MAX_EXPIRY_MINUTES,
   ACS_MIN_EXPIRY_MINUTES,
   ACS_SCOPES,
-  AcsScopeSchema,
   type AcsScope,
-} from './contracts/token';
+} from './domain/scopes';
+import type { RoleRule } from './domain/tokenPolicy';
+import { isLoopback } from './loopback';
 
 /** Where the ACS resource is and how we authenticate to it. */
 export type AcsConnection =
@@ -19,17 +21,12 @@ export type TableConnection =
 
 export type AuthMode = 'key' | 'easyauth';
 
-/** What an Easy Auth role may be granted (TOKEN_POLICY). */
-export interface RoleRule {
-  scopes: AcsScope[];
-  defaultScopes: AcsScope[];
-  maxExpiryMinutes: number;
-}
+/** Exact origins allowed to call from a browser; `'*'` means any origin, without credentials. */
+export type AllowedOrigins = string[] | '*';
 
 export interface Config {
   authMode: AuthMode;
-  /** Exact origins allowed to call from a browser; `'*'` means any origin, without credentials. */
-  corsAllowedOrigins: string[] | '*';
+  corsAllowedOrigins: AllowedOrigins;
   rateLimits: {
     principal: { perMinute: number; burst: number };
     key: { perMinute: number; burst: number };
@@ -62,13 +59,6 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
   }
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** Plain http is only for a local emulator; anything else would send signed requests in clear. */
-export function isLoopback(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname);
 }
 
 class SettingProblem extends Error {}
@@ -219,7 +209,7 @@ const tokenPolicy = setting((value, fail) => {
   return parsed.data?.roles;
 });
 
-const originList = setting((value, fail): string[] | '*' => {
+const originList = setting((value, fail): AllowedOrigins => {
   if (value === undefined) return [];
   if (value === '*') return '*';
   const origins: string[] = [];

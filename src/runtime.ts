@@ -1,8 +1,8 @@
 import { loadConfig, type Config } from './config';
 import { CallerIdentities } from './domain/callerIdentities';
 import { CallerLimits } from './domain/callerLimits';
+import type { IdentityAccess } from './domain/issueToken';
 import { LocalTokenCache, LocallyCachedCallers } from './domain/localTokenCache';
-import type { TokenDeps } from './domain/issueToken';
 import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
 import { AcsReachability, type Reachability } from './infra/acsReachability';
@@ -10,7 +10,7 @@ import { RetryBudget } from './infra/acsRetry';
 import { AcsThrottleGate } from './infra/acsThrottleGate';
 import { AesTokenSealer } from './infra/aesTokenSealer';
 import { cacheScopeOf } from './infra/credentialFingerprint';
-import { recordIdentityGone, type RequestFacts } from './infra/requestFacts';
+import { recordIdentityGone, type AcsCallTally } from './infra/acsCalls';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** What a token request needs, checked for `/api/health`. */
@@ -34,9 +34,9 @@ export interface Services {
   throttle: AcsThrottleGate;
   /**
    * What the domain reaches ACS through, for one request: the process's one ACS client and (in
-   * easyauth mode) its identity map, with every ACS call recorded in the request's facts.
+   * easyauth mode) its identity map, with every ACS call recorded in the request's tally.
    */
-  forRequest(facts: RequestFacts): TokenDeps;
+  forRequest(tally: AcsCallTally): IdentityAccess;
   readiness(): Promise<Readiness>;
 }
 
@@ -72,12 +72,12 @@ export function buildServices(config: Config): Services {
     reachability,
     limits: new CallerLimits(config.rateLimits),
     throttle,
-    forRequest(facts) {
-      const identity = gateway.observedBy(facts);
+    forRequest(tally) {
+      const identity = gateway.observedBy(tally);
       const options = callerOptions && {
         ...callerOptions,
         identity,
-        onIdentityGone: () => recordIdentityGone(facts),
+        onIdentityGone: () => recordIdentityGone(tally),
       };
       return {
         identity,
@@ -116,6 +116,9 @@ export function services(): Services {
   current ??= buildServices(loadConfig());
   return current;
 }
+
+/** The origins CORS answers for; read per request, as tests swap the services. */
+export const corsOrigins = () => services().config.corsAllowedOrigins;
 
 /** Lets in-process tests run the real handlers against services of their choosing. */
 export function setServices(next: Services | undefined): void {

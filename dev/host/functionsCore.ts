@@ -21,9 +21,12 @@ interface CoreFunctionMetadata {
 }
 
 /**
- * Stands in for the worker's side of `@azure/functions-core` (see shared/reference/local-host.md):
- * the library hands us each registration exactly as it would hand it to Azure, so the host needs
- * no route table of its own.
+ * Stands in for the worker's side of `@azure/functions-core`. The library `require`s that module
+ * lazily and runs in "test mode" without it (azure-functions-nodejs-library,
+ * src/utils/tryGetCoreApiLazy.ts); its API (`registerFunction`, `setProgrammingModel`,
+ * `registerHook`, `log`) is declared in that repository's types-core/index.d.ts. The library
+ * hands us each registration exactly as it would hand it to Azure, so the host needs no route
+ * table of its own.
  */
 export function createFunctionsCore(registrations: Registration[]) {
   return {

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { ERROR_CATALOGUE, type ErrorCode } from '../domain/errors';
+import { ACS_SCOPES } from '../domain/scopes';
 import { HealthSchema, ProblemSchema } from './problem';
 import {
-  ACS_SCOPES,
   IdentityTargetSchema,
   TokenRequestSchema,
   TokenResponseSchema,

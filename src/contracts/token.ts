@@ -1,12 +1,6 @@
 import * as z from 'zod/mini';
-
-/** Every scope ACS can put in a user access token. */
-export const ACS_SCOPES = ['chat', 'voip', 'chat.join', 'chat.join.limited', 'voip.join'] as const;
-export type AcsScope = (typeof ACS_SCOPES)[number];
-
-/** ACS refuses token lifetimes outside 1 h..24 h. */
-export const ACS_MIN_EXPIRY_MINUTES = 60;
-export const ACS_MAX_EXPIRY_MINUTES = 1440;
+import type { IssuedIdentity } from '../domain/identityService';
+import { ACS_MAX_EXPIRY_MINUTES, ACS_MIN_EXPIRY_MINUTES, ACS_SCOPES } from '../domain/scopes';
 
 // The contracts use zod's tree-shakable "mini" API: the full one costs ~45 ms more at cold start.
 
@@ -19,17 +13,15 @@ export const AcsScopeSchema = z.enum(ACS_SCOPES, {
       : `must be a scope name; allowed: ${ACS_SCOPES.join(', ')}`,
 });
 
-export const ScopesSchema = z
-  .array(AcsScopeSchema, { error: 'must be an array of scope names' })
-  .check(
-    z.minLength(1, { error: 'must name at least one scope' }),
-    z.refine((scopes) => new Set(scopes).size === scopes.length, {
-      error: 'must not repeat a scope',
-    }),
-  );
+const ScopesSchema = z.array(AcsScopeSchema, { error: 'must be an array of scope names' }).check(
+  z.minLength(1, { error: 'must name at least one scope' }),
+  z.refine((scopes) => new Set(scopes).size === scopes.length, {
+    error: 'must not repeat a scope',
+  }),
+);
 
 const expiryRange = `must be between ${ACS_MIN_EXPIRY_MINUTES} and ${ACS_MAX_EXPIRY_MINUTES}`;
-export const ExpiresInMinutesSchema = z
+const ExpiresInMinutesSchema = z
   .int({
     error: (issue) =>
       issue.expected === 'int'
@@ -45,7 +37,7 @@ export const ExpiresInMinutesSchema = z
  * ACS identity ids look like `8:acs:<resource id>_<guid>` (`8:gcch-acs:…`, `8:dod-acs:…` in
  * government clouds). Only the shape is checked; ACS itself says whether the identity exists.
  */
-export const CommunicationUserIdSchema = z.string({ error: 'must be a string' }).check(
+const CommunicationUserIdSchema = z.string({ error: 'must be a string' }).check(
   z.maxLength(256, { error: 'is too long' }),
   z.regex(/^8:[a-z0-9-]+:[A-Za-z0-9_.-]+$/, {
     error: 'must be an ACS identity id such as 8:acs:<resource>_<guid>',
@@ -70,6 +62,15 @@ export const TokenResponseSchema = z.object({
   expiresOn: z.iso.datetime(),
 });
 export type TokenResponse = z.infer<typeof TokenResponseSchema>;
+
+/** The one place a token the domain issued becomes the body of a 200 from `/api/token`. */
+export function toTokenResponse(issued: IssuedIdentity): TokenResponse {
+  return {
+    user: { communicationUserId: issued.communicationUserId },
+    token: issued.accessToken.token,
+    expiresOn: issued.accessToken.expiresOn.toISOString(),
+  };
+}
 
 /** Body of `POST /api/token/revoke` and the target of `DELETE /api/user` in key mode. */
 export const IdentityTargetSchema = z.strictObject(

@@ -8,7 +8,7 @@ export type Caller =
   | { kind: 'keyHolder'; keyId: string }
   | { kind: 'principal'; provider: string; id: string; roles: string[] };
 
-export type Principal = Extract<Caller, { kind: 'principal' }>;
+type Principal = Extract<Caller, { kind: 'principal' }>;
 
 /**
  * The identity map's key for a principal: a hash, so the table never holds a user name, an

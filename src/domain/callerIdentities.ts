@@ -1,6 +1,5 @@
-import type { TokenResponse } from '../contracts/token';
-import { AppError } from './errors';
-import type { AccessToken, IdentityService } from './identityService';
+import { AppError, isIdentityNotFound } from './errors';
+import type { IdentityService, IssuedIdentity } from './identityService';
 import type { IdentityMap, MappingRecord } from './identityMap';
 import { servesGrant, toCachedToken, type TokenSealer } from './tokenCache';
 import type { TokenGrant } from './tokenPolicy';
@@ -26,19 +25,8 @@ export interface CallerIdentitiesOptions {
   onIdentityGone?: () => void;
 }
 
-/**
- * ACS no longer knows the identity: deleted (404), or of another resource (401 IdentityNotOwned,
- * e.g. a map moved to a new ACS resource); `fromAcsError` reads both as `identity_not_found`.
- */
-const isGone = (err: unknown) => err instanceof AppError && err.code === 'identity_not_found';
-
-function toResponse(communicationUserId: string, token: AccessToken): TokenResponse {
-  return {
-    user: { communicationUserId },
-    token: token.token,
-    expiresOn: token.expiresOn.toISOString(),
-  };
-}
+/** Passes a revoke or delete makes before it gives up on a row that keeps changing under it. */
+const MAX_CONTENDED_PASSES = 5;
 
 /**
  * Keeps exactly one ACS identity per principal, across requests, instances and restarts.
@@ -53,30 +41,30 @@ export class CallerIdentities {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(private readonly o: CallerIdentitiesOptions) {
-    this.now = o.now ?? Date.now;
-    this.sleep = o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  constructor(private readonly options: CallerIdentitiesOptions) {
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /** A token for the principal's identity, creating the identity on first use. */
-  async token(key: string, grant: TokenGrant): Promise<TokenResponse> {
-    const giveUpAt = this.now() + this.o.waitMs;
+  async token(key: string, grant: TokenGrant): Promise<IssuedIdentity> {
+    const giveUpAt = this.now() + this.options.waitMs;
     for (let attempt = 0; ; attempt++) {
-      const record = await this.o.map.get(key);
+      const record = await this.options.map.get(key);
       let owned: MappingRecord | undefined;
       if (!record) {
-        owned = await this.o.map.reserve(key, this.now() + this.o.leaseMs);
+        owned = await this.options.map.reserve(key, this.now() + this.options.leaseMs);
       } else if (record.communicationUserId) {
         try {
           return await this.tokenFor(record, record.communicationUserId, grant);
         } catch (err) {
-          if (!isGone(err)) throw err;
-          this.o.onIdentityGone?.();
+          if (!isIdentityNotFound(err)) throw err;
+          this.options.onIdentityGone?.();
           // Deleted behind our back: take the row back as a reservation and start afresh.
-          owned = await this.o.map.replace(record, this.reservation(record.generation + 1));
+          owned = await this.options.map.replace(record, this.reservation(record.generation + 1));
         }
       } else if ((record.leaseUntil ?? 0) <= this.now()) {
-        owned = await this.o.map.replace(record, this.reservation(record.generation)); // holder died
+        owned = await this.options.map.replace(record, this.reservation(record.generation)); // holder died
       }
       if (owned) {
         const issued = await this.createFor(owned, grant);
@@ -98,42 +86,71 @@ export class CallerIdentities {
 
   /** The principal's identity, if it has one. */
   async find(key: string): Promise<string | undefined> {
-    return (await this.o.map.get(key))?.communicationUserId;
+    return (await this.options.map.get(key))?.communicationUserId;
   }
 
-  /** Revokes every token of the principal's identity; a principal without one has none to revoke. */
+  /**
+   * Revokes every token of the principal's identity; a principal without one has none to revoke.
+   * ACS is called once per identity: a pass that lost its write to a concurrent one (a token
+   * request storing its cache entry) only has to bump the generation again.
+   */
   async revoke(key: string): Promise<void> {
-    for (;;) {
-      const record = await this.o.map.get(key);
+    let revoked: string | undefined;
+    for (let pass = 0; ; pass++) {
+      const record = await this.options.map.get(key);
       if (!record?.communicationUserId) return;
-      try {
-        await this.o.identity.revokeTokens(record.communicationUserId);
-      } catch (err) {
-        if (!isGone(err)) throw err;
+      if (record.communicationUserId !== revoked) {
+        try {
+          await this.options.identity.revokeTokens(record.communicationUserId);
+        } catch (err) {
+          if (!isIdentityNotFound(err)) throw err;
+        }
+        revoked = record.communicationUserId;
       }
       // The generation bump is what tells token caches on every instance about the revocation.
       const next = {
         communicationUserId: record.communicationUserId,
         generation: record.generation + 1,
       };
-      if (await this.o.map.replace(record, next)) return;
+      if (await this.options.map.replace(record, next)) return;
+      await this.backOff(pass);
     }
   }
 
-  /** Deletes the principal's ACS identity (revoking its tokens) and then its row. Idempotent. */
+  /**
+   * Deletes the principal's ACS identity (revoking its tokens) and then its row. Idempotent. Like
+   * `revoke`, it deletes each identity once and gives up after a few contended passes.
+   */
   async remove(key: string): Promise<void> {
-    for (;;) {
-      const record = await this.o.map.get(key);
+    let deleted: string | undefined;
+    for (let pass = 0; ; pass++) {
+      const record = await this.options.map.get(key);
       if (!record) return;
-      if (record.communicationUserId) {
+      const id = record.communicationUserId;
+      if (id && id !== deleted) {
         try {
-          await this.o.identity.deleteUser(record.communicationUserId);
+          await this.options.identity.deleteUser(id);
         } catch (err) {
-          if (!isGone(err)) throw err;
+          if (!isIdentityNotFound(err)) throw err;
         }
+        deleted = id;
       }
-      if (await this.o.map.remove(record)) return;
+      if (await this.options.map.remove(record)) return;
+      await this.backOff(pass);
     }
+  }
+
+  /**
+   * Between passes of a loop whose conditional write lost to a concurrent one. Each pass may
+   * cost an ACS call, so a row that keeps changing ends the loop with a 503 instead of spinning.
+   */
+  private async backOff(pass: number): Promise<void> {
+    if (pass + 1 >= MAX_CONTENDED_PASSES) {
+      throw new AppError('upstream_unavailable', 'Your ACS identity is busy; try again.', {
+        retryAfterSeconds: 1,
+      });
+    }
+    await this.sleep(25 * 2 ** pass);
   }
 
   /**
@@ -144,21 +161,24 @@ export class CallerIdentities {
     record: MappingRecord,
     id: string,
     grant: TokenGrant,
-  ): Promise<TokenResponse> {
+  ): Promise<IssuedIdentity> {
     const binding = this.bindingOf(record.principalKey, id, record.generation);
-    const cached = record.cache ? this.o.cache?.open(record.cache, binding) : undefined;
+    const cached = record.cache ? this.options.cache?.open(record.cache, binding) : undefined;
     if (cached && servesGrant(cached, grant, this.now())) {
-      return toResponse(id, { token: cached.token, expiresOn: new Date(cached.expiresOn) });
+      return {
+        communicationUserId: id,
+        accessToken: { token: cached.token, expiresOn: new Date(cached.expiresOn) },
+      };
     }
-    const token = await this.o.identity.getToken(id, grant.scopes, grant.expiresInMinutes);
-    if (this.o.cache) {
-      const cache = this.o.cache.seal(toCachedToken(token, grant), binding);
+    const token = await this.options.identity.getToken(id, grant.scopes, grant.expiresInMinutes);
+    if (this.options.cache) {
+      const cache = this.options.cache.seal(toCachedToken(token, grant), binding);
       // Best effort: losing this write (a concurrent change, a storage blip) only costs a miss.
-      await this.o.map
+      await this.options.map
         .replace(record, { communicationUserId: id, generation: record.generation, cache })
         .catch(() => undefined);
     }
-    return toResponse(id, token);
+    return { communicationUserId: id, accessToken: token };
   }
 
   /**
@@ -167,33 +187,37 @@ export class CallerIdentities {
    */
   private bindingOf(principalKey: string, communicationUserId: string, generation: number) {
     const base = `${principalKey}|${communicationUserId}|${generation}`;
-    return this.o.cacheScope === undefined ? base : `${base}|${this.o.cacheScope}`;
+    return this.options.cacheScope === undefined ? base : `${base}|${this.options.cacheScope}`;
   }
 
   private reservation(generation: number) {
-    return { communicationUserId: undefined, leaseUntil: this.now() + this.o.leaseMs, generation };
+    return {
+      communicationUserId: undefined,
+      leaseUntil: this.now() + this.options.leaseMs,
+      generation,
+    };
   }
 
   /** Creates the identity for a row we hold; undefined when the row was taken from us meanwhile. */
   private async createFor(
     owned: MappingRecord,
     grant: TokenGrant,
-  ): Promise<TokenResponse | undefined> {
+  ): Promise<IssuedIdentity | undefined> {
     let issued;
     try {
-      issued = await this.o.identity.createUserAndToken(grant.scopes, grant.expiresInMinutes);
+      issued = await this.options.identity.createUserAndToken(grant.scopes, grant.expiresInMinutes);
     } catch (err) {
       // Free the reservation so the next request can try at once instead of waiting out the lease.
-      await this.o.map.remove(owned).catch(() => false);
+      await this.options.map.remove(owned).catch(() => false);
       throw err;
     }
     const id = issued.communicationUserId;
     let done;
     try {
-      done = await this.o.map.replace(owned, {
+      done = await this.options.map.replace(owned, {
         communicationUserId: id,
         generation: owned.generation,
-        cache: this.o.cache?.seal(
+        cache: this.options.cache?.seal(
           toCachedToken(issued.accessToken, grant),
           this.bindingOf(owned.principalKey, id, owned.generation),
         ),
@@ -202,12 +226,12 @@ export class CallerIdentities {
       // The map could not record it (a storage timeout under load): nobody could ever reach this
       // identity again. Should the write have landed after all, the row names a deleted identity,
       // which the next request replaces.
-      await this.o.identity.deleteUser(id).catch(() => undefined);
+      await this.options.identity.deleteUser(id).catch(() => undefined);
       throw err;
     }
-    if (done) return toResponse(issued.communicationUserId, issued.accessToken);
+    if (done) return issued;
     // Our lease ran out and another request took the row over: never leave our identity orphaned.
-    await this.o.identity.deleteUser(id).catch(() => undefined);
+    await this.options.identity.deleteUser(id).catch(() => undefined);
     return undefined;
   }
 }

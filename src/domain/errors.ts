@@ -34,7 +34,7 @@ export interface FieldError {
   message: string;
 }
 
-export interface AppErrorOptions {
+interface AppErrorOptions {
   errors?: FieldError[];
   retryAfterSeconds?: number;
   allow?: readonly string[];
@@ -68,6 +68,10 @@ export class AppError extends Error {
   }
 }
 
-export function isAppError(err: unknown): err is AppError {
-  return err instanceof AppError;
+/**
+ * ACS no longer knows the identity: deleted (404), or of another resource (401 IdentityNotOwned,
+ * e.g. a map moved to a new ACS resource); `fromAcsError` reads both as `identity_not_found`.
+ */
+export function isIdentityNotFound(err: unknown): boolean {
+  return err instanceof AppError && err.code === 'identity_not_found';
 }

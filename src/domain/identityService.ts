@@ -1,4 +1,4 @@
-import type { AcsScope } from '../contracts/token';
+import type { AcsScope } from './scopes';
 
 export interface AccessToken {
   token: string;

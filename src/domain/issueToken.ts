@@ -1,14 +1,20 @@
-import type { TokenResponse } from '../contracts/token';
 import { principalKey, type Caller } from './caller';
 import type { CallerIdentities } from './callerIdentities';
 import { AppError } from './errors';
-import type { IdentityService } from './identityService';
+import type { IdentityService, IssuedIdentity } from './identityService';
 import type { TokenGrant } from './tokenPolicy';
 
-export interface TokenDeps {
+/** How the domain reaches ACS identities for one request. */
+export interface IdentityAccess {
   identity: IdentityService;
-  /** Present in easyauth mode. */
+  /** One ACS identity per signed-in principal; present in easyauth mode. */
   callers: CallerIdentities | undefined;
+}
+
+/** The identity map of signed-in callers; config guarantees it in every mode that has them. */
+export function signedInCallers(access: IdentityAccess): CallerIdentities {
+  if (!access.callers) throw new Error('easyauth caller without an identity map');
+  return access.callers;
 }
 
 /**
@@ -18,11 +24,11 @@ export interface TokenDeps {
  *   identity and its first token in one ACS round trip (`createUserAndToken`).
  */
 export async function issueToken(
-  deps: TokenDeps,
+  access: IdentityAccess,
   caller: Caller,
   grant: TokenGrant,
   communicationUserId?: string,
-): Promise<TokenResponse> {
+): Promise<IssuedIdentity> {
   if (caller.kind === 'principal') {
     if (communicationUserId !== undefined) {
       throw new AppError(
@@ -30,25 +36,15 @@ export async function issueToken(
         'Signed-in callers get tokens only for their own identity; leave out communicationUserId.',
       );
     }
-    if (!deps.callers) throw new Error('easyauth caller without an identity map');
-    return deps.callers.token(principalKey(caller), grant);
+    return signedInCallers(access).token(principalKey(caller), grant);
   }
   if (communicationUserId !== undefined) {
-    const token = await deps.identity.getToken(
+    const accessToken = await access.identity.getToken(
       communicationUserId,
       grant.scopes,
       grant.expiresInMinutes,
     );
-    return {
-      user: { communicationUserId },
-      token: token.token,
-      expiresOn: token.expiresOn.toISOString(),
-    };
+    return { communicationUserId, accessToken };
   }
-  const issued = await deps.identity.createUserAndToken(grant.scopes, grant.expiresInMinutes);
-  return {
-    user: { communicationUserId: issued.communicationUserId },
-    token: issued.accessToken.token,
-    expiresOn: issued.accessToken.expiresOn.toISOString(),
-  };
+  return access.identity.createUserAndToken(grant.scopes, grant.expiresInMinutes);
 }

@@ -1,6 +1,6 @@
-import type { TokenResponse } from '../contracts/token';
 import { CallerIdentities, type CallerIdentitiesOptions } from './callerIdentities';
-import { servesGrant, type CachedToken } from './tokenCache';
+import type { IssuedIdentity } from './identityService';
+import { servesGrant, toCachedToken, type CachedToken } from './tokenCache';
 import type { TokenGrant } from './tokenPolicy';
 
 /** At most this many principals are remembered per process… */
@@ -49,7 +49,7 @@ export class LocalTokenCache {
   }
 
   /** The remembered token when it is recent enough and serves the grant; else undefined. */
-  answer(key: string, grant: TokenGrant, now: number): TokenResponse | undefined {
+  answer(key: string, grant: TokenGrant, now: number): IssuedIdentity | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (now - entry.confirmedAt >= this.options.maxAgeMs || now < entry.confirmedAt) {
@@ -61,9 +61,8 @@ export class LocalTokenCache {
     this.entries.delete(key);
     this.entries.set(key, entry);
     return {
-      user: { communicationUserId: entry.communicationUserId },
-      token: entry.cached.token,
-      expiresOn: new Date(entry.cached.expiresOn).toISOString(),
+      communicationUserId: entry.communicationUserId,
+      accessToken: { token: entry.cached.token, expiresOn: new Date(entry.cached.expiresOn) },
     };
   }
 
@@ -75,18 +74,14 @@ export class LocalTokenCache {
   /** Remembers the answer just given from the identity map (or from ACS) as current at `now`. */
   remember(
     key: string,
-    answer: TokenResponse,
+    answer: IssuedIdentity,
     grant: TokenGrant,
     now: number,
     ticket: number,
   ): void {
     if (ticket !== this.forgets) return;
-    const communicationUserId = answer.user.communicationUserId;
-    const cached: CachedToken = {
-      token: answer.token,
-      expiresOn: Date.parse(answer.expiresOn),
-      scopes: [...grant.scopes],
-    };
+    const { communicationUserId } = answer;
+    const cached = toCachedToken(answer.accessToken, grant);
     const old = this.entries.get(key);
     if (old) this.drop(key, old);
     const bytes =
@@ -134,7 +129,7 @@ export class LocallyCachedCallers extends CallerIdentities {
     this.clock = options.now ?? Date.now;
   }
 
-  override async token(key: string, grant: TokenGrant): Promise<TokenResponse> {
+  override async token(key: string, grant: TokenGrant): Promise<IssuedIdentity> {
     const remembered = this.local.answer(key, grant, this.clock());
     if (remembered) return remembered;
     const ticket = this.local.ticket();

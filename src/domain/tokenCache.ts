@@ -1,4 +1,4 @@
-import type { AcsScope } from '../contracts/token';
+import type { AcsScope } from './scopes';
 import type { AccessToken } from './identityService';
 import type { TokenGrant } from './tokenPolicy';
 

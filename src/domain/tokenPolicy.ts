@@ -1,16 +1,27 @@
-import type { AcsScope, TokenRequest } from '../contracts/token';
 import type { Caller } from './caller';
 import { AppError } from './errors';
+import type { AcsScope } from './scopes';
 
-export interface TokenPolicyRules {
+/** What an Easy Auth role may be granted (`TOKEN_POLICY`). */
+export interface RoleRule {
+  scopes: AcsScope[];
+  defaultScopes: AcsScope[];
+  maxExpiryMinutes: number;
+}
+
+interface TokenPolicyRules {
   allowedScopes: readonly AcsScope[];
   defaultScopes: readonly AcsScope[];
   defaultExpiryMinutes: number;
   maxExpiryMinutes: number;
   /** Easy Auth role → what it may be granted; without it the rules above apply to everyone. */
-  rolePolicy?:
-    | Record<string, { scopes: AcsScope[]; defaultScopes: AcsScope[]; maxExpiryMinutes: number }>
-    | undefined;
+  rolePolicy?: Record<string, RoleRule> | undefined;
+}
+
+/** What a caller asks for; either may be left to the defaults. */
+interface TokenAsk {
+  scopes?: AcsScope[] | undefined;
+  expiresInMinutes?: number | undefined;
 }
 
 /** What a caller is granted: the scopes and lifetime that go to ACS. */
@@ -19,7 +30,8 @@ export interface TokenGrant {
   expiresInMinutes: number;
 }
 
-interface Limits {
+/** What one caller may be granted (not to be confused with its rate limit, `CallerLimits`). */
+interface Entitlement {
   allowed: readonly AcsScope[];
   defaults: readonly AcsScope[];
   maxExpiryMinutes: number;
@@ -32,8 +44,8 @@ interface Limits {
 export class TokenPolicy {
   constructor(private readonly rules: TokenPolicyRules) {}
 
-  /** A caller's limits: the union of what its roles allow, or the service-wide rules. */
-  limitsFor(caller: Caller): Limits {
+  /** What a caller may be granted: the union of what its roles allow, or the service-wide rules. */
+  private entitlementOf(caller: Caller): Entitlement {
     const { rolePolicy } = this.rules;
     if (!rolePolicy || caller.kind !== 'principal') {
       return {
@@ -52,33 +64,32 @@ export class TokenPolicy {
     };
   }
 
-  grant(
-    request: Pick<TokenRequest, 'scopes' | 'expiresInMinutes'>,
-    caller: Caller = { kind: 'keyHolder', keyId: '' },
-  ): TokenGrant {
-    const limits = this.limitsFor(caller);
-    if (limits.allowed.length === 0) {
+  grant(request: TokenAsk, caller: Caller): TokenGrant {
+    const entitled = this.entitlementOf(caller);
+    if (entitled.allowed.length === 0) {
       throw new AppError('forbidden', 'None of your roles may be granted an ACS token here.');
     }
-    const scopes = request.scopes ?? [...limits.defaults];
-    const refused = scopes.filter((s) => !limits.allowed.includes(s));
+    const scopes = request.scopes ?? [...entitled.defaults];
+    const refused = scopes.filter((s) => !entitled.allowed.includes(s));
     if (refused.length > 0) {
       throw new AppError(
         'scope_not_allowed',
-        `You may not be granted ${refused.map((s) => `"${s}"`).join(', ')}; allowed scopes: ${limits.allowed.join(', ')}.`,
+        `You may not be granted ${refused.map((s) => `"${s}"`).join(', ')}; allowed scopes: ${entitled.allowed.join(', ')}.`,
         { errors: [{ field: 'scopes', message: `not allowed: ${refused.join(', ')}` }] },
       );
     }
     const expiresInMinutes = Math.min(
       request.expiresInMinutes ?? this.rules.defaultExpiryMinutes,
       // A default longer than the caller's cap is shortened; an explicit ask is refused below.
-      request.expiresInMinutes === undefined ? limits.maxExpiryMinutes : Infinity,
+      request.expiresInMinutes === undefined ? entitled.maxExpiryMinutes : Infinity,
     );
-    if (expiresInMinutes > limits.maxExpiryMinutes) {
+    if (expiresInMinutes > entitled.maxExpiryMinutes) {
       throw new AppError(
         'expiry_not_allowed',
-        `expiresInMinutes may be at most ${limits.maxExpiryMinutes} for you.`,
-        { errors: [{ field: 'expiresInMinutes', message: `at most ${limits.maxExpiryMinutes}` }] },
+        `expiresInMinutes may be at most ${entitled.maxExpiryMinutes} for you.`,
+        {
+          errors: [{ field: 'expiresInMinutes', message: `at most ${entitled.maxExpiryMinutes}` }],
+        },
       );
     }
     return { scopes, expiresInMinutes };

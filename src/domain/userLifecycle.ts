@@ -1,71 +1,79 @@
-import type { UserResponse } from '../contracts/token';
 import { principalKey, type Caller } from './caller';
-import { AppError } from './errors';
-import type { TokenDeps } from './issueToken';
-
-function mapFor(deps: TokenDeps) {
-  if (!deps.callers) throw new Error('easyauth caller without an identity map');
-  return deps.callers;
-}
-
-function requireTarget(communicationUserId: string | undefined): string {
-  if (communicationUserId === undefined) {
-    throw new AppError('invalid_request', 'communicationUserId is required with a function key.', {
-      errors: [{ field: 'communicationUserId', message: 'is required' }],
-    });
-  }
-  return communicationUserId;
-}
-
-function refuseTarget(communicationUserId: string | undefined): void {
-  if (communicationUserId !== undefined) {
-    throw new AppError(
-      'forbidden',
-      'Signed-in callers act only on their own identity; leave out communicationUserId.',
-    );
-  }
-}
+import type { CallerIdentities } from './callerIdentities';
+import { AppError, isIdentityNotFound } from './errors';
+import type { IdentityService } from './identityService';
+import { signedInCallers, type IdentityAccess } from './issueToken';
 
 /** The caller's ACS identity. Key mode keeps no mapping: the calling backend holds it. */
-export async function findUser(deps: TokenDeps, caller: Caller): Promise<UserResponse> {
+export async function findUser(access: IdentityAccess, caller: Caller): Promise<string> {
   if (caller.kind !== 'principal') {
     throw new AppError(
       'not_found',
       'Key mode keeps no caller-to-identity mapping; your backend holds the communicationUserId.',
     );
   }
-  const id = await mapFor(deps).find(principalKey(caller));
+  const id = await signedInCallers(access).find(principalKey(caller));
   if (!id)
     throw new AppError('not_found', 'You have no ACS identity yet; POST /api/token creates one.');
-  return { communicationUserId: id };
+  return id;
 }
 
 /** Deletes the identity (which revokes its tokens) and its mapping. Deleting twice is fine. */
-export async function deleteUser(
-  deps: TokenDeps,
+export function deleteUser(
+  access: IdentityAccess,
   caller: Caller,
   communicationUserId?: string,
 ): Promise<void> {
-  if (caller.kind === 'principal') {
-    refuseTarget(communicationUserId);
-    return mapFor(deps).remove(principalKey(caller));
-  }
-  try {
-    await deps.identity.deleteUser(requireTarget(communicationUserId));
-  } catch (err) {
-    if (!(err instanceof AppError && err.code === 'identity_not_found')) throw err;
-  }
+  return actOnIdentity(access, caller, communicationUserId, {
+    ofPrincipal: (callers, key) => callers.remove(key),
+    named: async (identity, id) => {
+      try {
+        await identity.deleteUser(id);
+      } catch (err) {
+        if (!isIdentityNotFound(err)) throw err;
+      }
+    },
+  });
 }
 
 /** Revokes every token of the identity; ACS may take up to 15 minutes to enforce it everywhere. */
-export async function revokeTokens(
-  deps: TokenDeps,
+export function revokeTokens(
+  access: IdentityAccess,
   caller: Caller,
   communicationUserId?: string,
 ): Promise<void> {
+  return actOnIdentity(access, caller, communicationUserId, {
+    ofPrincipal: (callers, key) => callers.revoke(key),
+    named: (identity, id) => identity.revokeTokens(id),
+  });
+}
+
+/**
+ * A signed-in principal acts only on its own identity (through the identity map); a key holder
+ * must name the identity it acts on.
+ */
+async function actOnIdentity(
+  access: IdentityAccess,
+  caller: Caller,
+  communicationUserId: string | undefined,
+  act: {
+    ofPrincipal: (callers: CallerIdentities, principalKey: string) => Promise<void>;
+    named: (identity: IdentityService, communicationUserId: string) => Promise<void>;
+  },
+): Promise<void> {
   if (caller.kind === 'principal') {
-    refuseTarget(communicationUserId);
-    return mapFor(deps).revoke(principalKey(caller));
+    if (communicationUserId !== undefined) {
+      throw new AppError(
+        'forbidden',
+        'Signed-in callers act only on their own identity; leave out communicationUserId.',
+      );
+    }
+    return act.ofPrincipal(signedInCallers(access), principalKey(caller));
   }
-  await deps.identity.revokeTokens(requireTarget(communicationUserId));
+  if (communicationUserId === undefined) {
+    throw new AppError('invalid_request', 'communicationUserId is required with a function key.', {
+      errors: [{ field: 'communicationUserId', message: 'is required' }],
+    });
+  }
+  return act.named(access.identity, communicationUserId);
 }

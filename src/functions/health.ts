@@ -2,12 +2,8 @@ import { app } from '@azure/functions';
 import { endpoint } from '../http/endpoint';
 import { logEvent } from '../http/log';
 import { json } from '../http/respond';
-import { services } from '../runtime';
-
-const codeOf = (err: unknown): string | undefined =>
-  typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
-    ? err.code
-    : undefined;
+import { asRestError } from '../infra/restError';
+import { corsOrigins, services } from '../runtime';
 
 /**
  * `GET /api/health`, anonymous so probes need no key: 200 only when a token request can succeed
@@ -18,14 +14,14 @@ const codeOf = (err: unknown): string | undefined =>
  * on, since the instance still serves cached callers and a failing probe would only take it out
  * of rotation and push its load onto the others.
  */
-export const healthHandler = endpoint(['GET'], async (_request, context) => {
+export const healthHandler = endpoint(['GET'], corsOrigins, async (_request, context) => {
   const { config, throttle } = services();
   const readiness = await services().readiness();
   for (const { check, error } of readiness.failures) {
     logEvent(context, 'warn', 'not_ready', {
       check,
       errorName: error instanceof Error ? error.name : typeof error,
-      errorCode: codeOf(error),
+      errorCode: asRestError(error).code,
     });
   }
   return json(readiness.ready ? 200 : 503, {

@@ -2,12 +2,13 @@ import { app } from '@azure/functions';
 import { buildOpenApiDocument } from '../contracts/openapi';
 import { endpoint } from '../http/endpoint';
 import { json } from '../http/respond';
+import { corsOrigins } from '../runtime';
 import { SERVICE_VERSION } from '../version';
 
 let document: Record<string, unknown> | undefined;
 
 /** `GET /api/openapi.json` (anonymous): the contract, built once on first request. */
-export const openApiHandler = endpoint(['GET'], () => {
+const openApiHandler = endpoint(['GET'], corsOrigins, () => {
   document ??= buildOpenApiDocument(SERVICE_VERSION);
   return Promise.resolve(json(200, document));
 });

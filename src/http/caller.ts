@@ -1,10 +1,9 @@
 import type { HttpRequest, HttpRequestUser } from '@azure/functions';
 import type { AuthMode } from '../config';
-import { SettingsSchema } from '../config';
 import { keyId, type Caller } from '../domain/caller';
 import type { CallerLimits } from '../domain/callerLimits';
-import type { RequestFacts } from '../infra/requestFacts';
 import { AppError } from '../domain/errors';
+import type { RequestFacts } from './requestFacts';
 
 interface AppServiceClaims {
   claims?: { typ?: unknown; val?: unknown }[];
@@ -25,7 +24,7 @@ function rolesOf(data: Record<string, unknown>): string[] {
  * (parsed by the library's `request.user`); they are trusted only because config refuses
  * easyauth mode unless the platform reports Easy Auth on, and the platform strips client copies.
  */
-export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
+function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
   if (authMode === 'key') {
     const key = request.headers.get('x-functions-key') ?? request.query.get('code') ?? '';
     return { kind: 'keyHolder', keyId: keyId(key) };
@@ -55,10 +54,8 @@ export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
  * guards them instead (browsers cannot keep a key secret), so the Functions level is anonymous
  * and `callerFrom` refuses requests without a principal.
  */
-export function protectedAuthLevel(env: NodeJS.ProcessEnv = process.env): 'function' | 'anonymous' {
-  // An invalid AUTH_MODE falls back to the stricter level; start-up then fails on it anyway.
-  const mode = SettingsSchema.shape.AUTH_MODE.safeParse(env.AUTH_MODE);
-  return mode.success && mode.data === 'easyauth' ? 'anonymous' : 'function';
+export function protectedAuthLevel(authMode: AuthMode): 'function' | 'anonymous' {
+  return authMode === 'easyauth' ? 'anonymous' : 'function';
 }
 
 /**
@@ -67,11 +64,11 @@ export function protectedAuthLevel(env: NodeJS.ProcessEnv = process.env): 'funct
  */
 export function admitCaller(
   request: HttpRequest,
-  deps: { config: { authMode: AuthMode }; limits: CallerLimits },
+  { config, limits }: { config: { authMode: AuthMode }; limits: CallerLimits },
   facts: RequestFacts,
 ): Caller {
-  const caller = callerFrom(request, deps.config.authMode);
+  const caller = callerFrom(request, config.authMode);
   facts.callerKind = caller.kind;
-  deps.limits.admit(caller);
+  limits.admit(caller);
   return caller;
 }

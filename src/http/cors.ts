@@ -1,7 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { AllowedOrigins } from '../config';
 import { SECURITY_HEADERS } from './headers';
-
-export type AllowedOrigins = string[] | '*';
 
 const ALLOWED_HEADERS = 'content-type, x-functions-key, traceparent';
 const EXPOSED_HEADERS = 'retry-after';

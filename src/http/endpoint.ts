@@ -5,12 +5,12 @@ import type {
   HttpResponseInit,
   InvocationContext,
 } from '@azure/functions';
+import type { AllowedOrigins } from '../config';
 import { AppError } from '../domain/errors';
-import { newRequestFacts, type RequestFacts } from '../infra/requestFacts';
-import { services } from '../runtime';
 import { corsHeaders } from './cors';
 import { correlationId, logEvent } from './log';
 import { toProblemResponse } from './problem';
+import { newRequestFacts, type RequestFacts } from './requestFacts';
 
 /**
  * Registered for every method but OPTIONS (the preflight function's), so that a wrong one gets a
@@ -28,7 +28,11 @@ type Handler = (
  * Wraps a function's handler with what every endpoint shares: the method check, CORS, the single
  * error-to-problem mapping and one structured log record per request (never a body or header).
  */
-export function endpoint(methods: readonly HttpMethod[], handler: Handler): HttpHandler {
+export function endpoint(
+  methods: readonly HttpMethod[],
+  corsOrigins: () => AllowedOrigins,
+  handler: Handler,
+): HttpHandler {
   return async (request, context) => {
     const started = performance.now();
     const path = new URL(request.url).pathname;
@@ -46,10 +50,9 @@ export function endpoint(methods: readonly HttpMethod[], handler: Handler): Http
       outcome = err instanceof AppError ? err.code : 'internal_error';
       response = toProblemResponse(err, context, path);
     }
-    const { corsAllowedOrigins } = services().config;
     response.headers = {
       ...(response.headers as Record<string, string>),
-      ...corsHeaders(request.headers.get('origin'), corsAllowedOrigins),
+      ...corsHeaders(request.headers.get('origin'), corsOrigins()),
     };
     const status = response.status ?? 200;
     const correlation = correlationId(context, request.headers.get('traceparent'));

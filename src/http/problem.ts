@@ -5,10 +5,10 @@ import { describeUpstreamFailure } from '../infra/acsErrors';
 import { SECURITY_HEADERS } from './headers';
 import { logEvent } from './log';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** Stable problem `type` URI for an error code (RFC 9457 §3.1.1). */
-export function problemType(code: ErrorCode): string {
+function problemType(code: ErrorCode): string {
   return `urn:acs-token-service:problem:${code}`;
 }
 

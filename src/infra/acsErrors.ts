@@ -1,17 +1,6 @@
 import type { AcsConnection } from '../config';
 import { AppError } from '../domain/errors';
-
-/** The parts of an Azure SDK `RestError` we rely on (duck-typed: the SDK may carry its own copy). */
-interface RestErrorLike {
-  name?: string;
-  code?: string;
-  statusCode?: number;
-  response?: { headers: { get(name: string): string | undefined } };
-}
-
-function asRestError(err: unknown): RestErrorLike | undefined {
-  return typeof err === 'object' && err !== null ? err : undefined;
-}
+import { asRestError } from './restError';
 
 /** Reads `Retry-After` as seconds (delta or HTTP date), bounded to something a client can use. */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
@@ -52,7 +41,7 @@ export function fromAcsError(
 ): AppError {
   if (err instanceof AppError) return err;
   const rest = asRestError(err);
-  if (timedOut || rest?.name === 'AbortError') {
+  if (timedOut || rest.name === 'AbortError') {
     return new AppError(
       'upstream_timeout',
       'Azure Communication Services did not answer in time.',
@@ -61,8 +50,8 @@ export function fromAcsError(
       },
     );
   }
-  const status = rest?.statusCode;
-  const retryAfter = parseRetryAfter(rest?.response?.headers.get('retry-after'));
+  const status = rest.statusCode;
+  const retryAfter = parseRetryAfter(rest.response?.headers.get('retry-after'));
   if (status === 429) {
     return new AppError('upstream_throttled', 'Too many token requests; try again later.', {
       retryAfterSeconds: retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS,
@@ -95,5 +84,5 @@ export function fromAcsError(
 /** A short, secret-free description of an upstream failure for logs. */
 export function describeUpstreamFailure(err: unknown): string {
   const rest = asRestError(err);
-  return [rest?.name, rest?.code, rest?.statusCode].filter((v) => v !== undefined).join(' ');
+  return [rest.name, rest.code, rest.statusCode].filter((v) => v !== undefined).join(' ');
 }

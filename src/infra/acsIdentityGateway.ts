@@ -1,12 +1,12 @@
 import type { CommunicationIdentityClient } from '@azure/communication-identity';
 import type { AcsConnection } from '../config';
-import { isLoopback } from '../config';
-import type { AcsScope } from '../contracts/token';
+import { isLoopback } from '../loopback';
+import type { AcsScope } from '../domain/scopes';
 import type { AccessToken, IdentityService, IssuedIdentity } from '../domain/identityService';
 import { fromAcsError } from './acsErrors';
 import { refusedBeforeProcessing, retryDelayMs, RetryBudget, type Repeatability } from './acsRetry';
 import { AcsThrottleGate, type AcsOperationClass } from './acsThrottleGate';
-import { recordAcsCall, recordUnknownCreate, type RequestFacts } from './requestFacts';
+import { recordAcsCall, recordUnknownCreate, type AcsCallTally } from './acsCalls';
 
 /**
  * Builds the ACS client. The SDK's own retries are off: it would repeat a `createUserAndToken`
@@ -51,7 +51,7 @@ export class AcsIdentityGateway {
   ) {}
 
   /** This gateway (same client, same retry budget) recording every ACS call in `facts`. */
-  observedBy(facts: RequestFacts): IdentityService {
+  observedBy(facts: AcsCallTally): IdentityService {
     return {
       createUserAndToken: (scopes, minutes) => this.createUserAndToken(facts, scopes, minutes),
       getToken: (id, scopes, minutes) => this.getToken(facts, id, scopes, minutes),
@@ -61,7 +61,7 @@ export class AcsIdentityGateway {
   }
 
   private async createUserAndToken(
-    facts: RequestFacts,
+    facts: AcsCallTally,
     scopes: AcsScope[],
     expiresInMinutes: number,
   ): Promise<IssuedIdentity> {
@@ -75,7 +75,7 @@ export class AcsIdentityGateway {
   }
 
   private async getToken(
-    facts: RequestFacts,
+    facts: AcsCallTally,
     id: string,
     scopes: AcsScope[],
     expiresInMinutes: number,
@@ -89,20 +89,20 @@ export class AcsIdentityGateway {
     return { token: result.token, expiresOn: result.expiresOn };
   }
 
-  private async revokeTokens(facts: RequestFacts, id: string): Promise<void> {
+  private async revokeTokens(facts: AcsCallTally, id: string): Promise<void> {
     await this.call(facts, 'idempotent', 'revokeAccessTokens', (client, abortSignal) =>
       client.revokeTokens({ communicationUserId: id }, { abortSignal }),
     );
   }
 
-  private async deleteUser(facts: RequestFacts, id: string): Promise<void> {
+  private async deleteUser(facts: AcsCallTally, id: string): Promise<void> {
     await this.call(facts, 'idempotent', 'deleteIdentity', (client, abortSignal) =>
       client.deleteUser({ communicationUserId: id }, { abortSignal }),
     );
   }
 
   private async call<T>(
-    facts: RequestFacts,
+    facts: AcsCallTally,
     repeatability: Repeatability,
     operationClass: AcsOperationClass,
     operation: (client: CommunicationIdentityClient, signal: AbortSignal) => Promise<T>,
@@ -119,7 +119,7 @@ export class AcsIdentityGateway {
   }
 
   private async attempts<T>(
-    facts: RequestFacts,
+    facts: AcsCallTally,
     repeatability: Repeatability,
     operationClass: AcsOperationClass,
     client: CommunicationIdentityClient,

@@ -1,11 +1,5 @@
 import { parseRetryAfter } from './acsErrors';
-
-interface FailureLike {
-  statusCode?: number;
-  code?: string;
-  name?: string;
-  response?: { headers: { get(name: string): string | undefined } };
-}
+import { asRestError } from './restError';
 
 const NEVER_SENT = new Set([
   'ECONNREFUSED',
@@ -22,22 +16,19 @@ const MID_FLIGHT = new Set([
   'PARSE_ERROR',
 ]);
 
-const asFailure = (err: unknown): FailureLike =>
-  typeof err === 'object' && err !== null ? err : {};
-
 /**
  * True when ACS certainly did nothing: it said so (429, 503) or the request never left us.
  * Only then may a create be repeated without risking a second identity.
  */
 export function refusedBeforeProcessing(err: unknown): boolean {
-  const f = asFailure(err);
+  const f = asRestError(err);
   if (f.statusCode === 429 || f.statusCode === 503) return true;
   return f.statusCode === undefined && f.code !== undefined && NEVER_SENT.has(f.code);
 }
 
 /** Failures worth one more try for an operation that is safe to repeat. */
 function transient(err: unknown): boolean {
-  const f = asFailure(err);
+  const f = asRestError(err);
   if (refusedBeforeProcessing(err)) return true;
   if (f.statusCode === 500 || f.statusCode === 502 || f.statusCode === 504) return true;
   return f.statusCode === undefined && f.code !== undefined && MID_FLIGHT.has(f.code);
@@ -45,7 +36,7 @@ function transient(err: unknown): boolean {
 
 export type Repeatability = 'create' | 'idempotent';
 
-export const MAX_RETRIES = 2;
+const MAX_RETRIES = 2;
 /** A longer Retry-After is the client's to wait out, not ours to hold a connection for. */
 const MAX_WAIT_MS = 2_000;
 
@@ -64,7 +55,7 @@ export function retryDelayMs(
   if (attempt >= MAX_RETRIES) return undefined;
   if (!(repeatability === 'create' ? refusedBeforeProcessing(err) : transient(err)))
     return undefined;
-  const retryAfter = parseRetryAfter(asFailure(err).response?.headers.get('retry-after'));
+  const retryAfter = parseRetryAfter(asRestError(err).response?.headers.get('retry-after'));
   // Full jitter keeps a burst of failed requests from retrying in lock step.
   const delay =
     retryAfter !== undefined ? retryAfter * 1000 : Math.round(random() * 100 * 2 ** attempt);

@@ -16,7 +16,6 @@ const VALUE_PATTERNS: [RegExp, string][] = [
 /** Field names whose values are never logged, whatever they hold. */
 const SECRET_FIELD =
   /token|key|secret|password|cookie|authorization|principal|connection|signature/i;
-const SAFE_FIELDS = new Set(['tokenCount', 'scopes']);
 
 export function redactText(text: string): string {
   return VALUE_PATTERNS.reduce(
@@ -31,8 +30,7 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(value)) {
-    out[name] =
-      SECRET_FIELD.test(name) && !SAFE_FIELDS.has(name) ? '[redacted]' : redact(field, depth + 1);
+    out[name] = SECRET_FIELD.test(name) ? '[redacted]' : redact(field, depth + 1);
   }
   return out;
 }

@@ -1,9 +1,10 @@
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import type { TableConnection } from '../config';
-import { isLoopback } from '../config';
+import { isLoopback } from '../loopback';
 import { AppError } from '../domain/errors';
 import type { IdentityMap, MappingRecord, MappingUpdate } from '../domain/identityMap';
+import { statusOf } from './restError';
 
 interface MappingEntity {
   partitionKey: string;
@@ -13,14 +14,6 @@ interface MappingEntity {
   generation: number;
   cache: string;
 }
-
-const statusOf = (err: unknown): number | undefined =>
-  typeof err === 'object' &&
-  err !== null &&
-  'statusCode' in err &&
-  typeof err.statusCode === 'number'
-    ? err.statusCode
-    : undefined;
 
 /**
  * Retries of the Table client, the same whichever way it authenticates (with a managed identity

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { findChromium } from '../support/chromium';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
 
-const CHROMIUM = '/usr/bin/chromium';
 const projectRoot = path.resolve(__dirname, '..', '..');
 const DEMO_INDEX = path.join(projectRoot, 'examples', 'browser', 'dist', 'index.html');
 const SCREENSHOT = path.join(projectRoot, 'test-results', 'browser-demo.png');
@@ -33,12 +33,8 @@ let context: BrowserContext | undefined;
 let run = 0;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `The browser demo test needs Chromium at ${CHROMIUM}. Install it with: ` +
-        'apt-get update && apt-get install -y --no-install-recommends chromium',
-    );
-  }
+  // Found, or installed with apt when root on Debian; otherwise a one-line error says what to do.
+  const executablePath = findChromium();
   if (!existsSync(DEMO_INDEX)) {
     throw new Error(`${DEMO_INDEX} is missing; run \`npm run build\` (it builds the demo).`);
   }
@@ -51,7 +47,7 @@ beforeAll(async () => {
       TOKEN_POLICY,
     }),
     chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath,
       args: [
         '--headless',
         '--no-sandbox',
@@ -64,7 +60,7 @@ beforeAll(async () => {
       ],
     }),
   ]);
-});
+}, 10 * 60_000); // provisioning Chromium with apt can take minutes on a fresh machine
 
 afterAll(async () => {
   await browser?.close();

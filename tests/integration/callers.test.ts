@@ -76,44 +76,6 @@ describe('easyauth mode: who is calling', () => {
     expect(emulator.counts().createUserAndToken).toBe(0);
   });
 
-  it('ignores principal headers sent by the client', async () => {
-    const forged = Buffer.from(
-      JSON.stringify({
-        auth_typ: 'aad',
-        claims: [{ typ: 'roles', val: 'member' }],
-        name_typ: 'name',
-        role_typ: 'roles',
-      }),
-    ).toString('base64');
-    const answer = await token(
-      undefined,
-      { scopes: ['voip'] },
-      {
-        'x-ms-client-principal': forged,
-        'x-ms-client-principal-id': 'mallory',
-        'x-ms-client-principal-name': 'mallory',
-        'x-ms-client-principal-idp': 'aad',
-      },
-    );
-    expect(answer.status).toBe(401);
-    expect(answer.text).not.toContain('eyJ');
-  });
-
-  it('refuses a session cookie with a forged signature', async () => {
-    const cookie = await login(userName('eve'));
-    const [name, value] = cookie.split('=');
-    const [payload] = (value ?? '').split('.');
-    const answer = await token(`${name}=${payload}.AAAA`);
-    expect(answer.status).toBe(401);
-  });
-
-  it('refuses a genuine session cookie with anything appended', async () => {
-    const cookie = await login(userName('trudy'));
-    expect((await token(`${cookie}.extra`)).status).toBe(401);
-    expect((await token(`${cookie}.`)).status).toBe(401);
-    expect((await token(cookie)).status).toBe(200);
-  });
-
   it('keeps one ACS identity per principal: create once, then getToken', async () => {
     const cookie = await login(userName('alice'));
     const first = await token(cookie);
@@ -261,23 +223,6 @@ describe('easyauth mode: who is calling', () => {
     expect(full.status).toBe(200);
     const nobody = await login(userName('visitor'), 'visitor');
     expect((await token(nobody)).json).toMatchObject({ code: 'forbidden', status: 403 });
-  });
-
-  it('serves /.auth/me and signs out', async () => {
-    const user = userName('frank');
-    const cookie = await login(user, 'member');
-    const me = await call(`${host.url}/.auth/me`, { headers: { cookie } });
-    expect(me.status).toBe(200);
-    expect(me.json).toEqual([
-      expect.objectContaining({ provider_name: 'dev', user_id: user }) as unknown,
-    ]);
-    const out = await fetch(`${host.url}/.auth/logout`, {
-      headers: { cookie },
-      redirect: 'manual',
-    });
-    expect(out.status).toBe(302);
-    expect(out.headers.getSetCookie()[0]).toMatch(/^AppServiceAuthSession=; .*Max-Age=0/);
-    expect((await call(`${host.url}/.auth/me`)).status).toBe(401);
   });
 
   it('keeps mappings across a restart of the service and Azurite', async () => {

@@ -3,6 +3,7 @@ import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { call, type Answer } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
+import { eventually } from '../support/poll';
 
 let emulator: RunningEmulator;
 let azurite: TestAzurite;
@@ -119,8 +120,9 @@ describe('a create whose answer is lost after ACS committed it', () => {
     expect(answer.status).toBe(503);
     // ACS Identity has no idempotency key: the identity exists, and only the log knows of it.
     expect(emulator.identities().length).toBe(before + 1);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(host.output()).toContain('"acsCreateOutcomeUnknown":true');
+    await eventually('the request record flagging the lost create', () =>
+      host.output().includes('"acsCreateOutcomeUnknown":true'),
+    );
     const healed = await requestToken(cookie);
     expect(healed.status).toBe(200);
   });

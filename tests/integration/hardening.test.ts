@@ -2,6 +2,7 @@ import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { call } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
+import { eventually } from '../support/poll';
 
 const APP_ORIGIN = 'https://app.example.com';
 let emulator: RunningEmulator;
@@ -149,7 +150,8 @@ describe('correlation', () => {
     await call(`${keyHost.url}/api/health`, {
       headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
     });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(keyHost.output()).toContain(`"correlationId":"${traceId}"`);
+    await eventually('a record with the trace id', () =>
+      keyHost.output().includes(`"correlationId":"${traceId}"`),
+    );
   });
 });

@@ -29,6 +29,7 @@ import { send, type Outcome } from '../support/hostileTransport';
 import { jwtClaims } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
 import { responseValidator } from '../support/openapi';
+import { eventually } from '../support/poll';
 
 /**
  * Property-based hostile-input suite: ≥ 10,000 generated requests over real HTTP against a key
@@ -101,7 +102,11 @@ const WARM_UP_REQUESTS = 500;
  * 10,000). A leak of 10 KB or more per request (a body, per-request state) exceeds it.
  */
 const RSS_GROWTH_LIMIT_MB = 100;
-const TIME_LIMIT_MS = 150_000;
+/**
+ * Only a bound for a run that hangs: every run is sent however long a busy machine takes (a time
+ * limit that interrupted the property made the suite fail on a loaded machine, not on a bug).
+ */
+const HANG_LIMIT_MS = 20 * 60_000;
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -490,8 +495,6 @@ describe('the service under hostile input', () => {
         {
           seed,
           numRuns,
-          interruptAfterTimeLimit: TIME_LIMIT_MS,
-          markInterruptAsFailure: true,
           // The breach message names the request; shrinking a stateful batch would only blur it.
           endOnFailure: true,
         },
@@ -504,7 +507,14 @@ describe('the service under hostile input', () => {
         expect((await fetch(`${hosts[mode].url}/api/health`)).status).toBe(200);
         tally.count(tally.logged[mode], 200);
       }
-      await sleep(1_000);
+      // Every answer the app gave has its record in the log before the logs are read.
+      for (const mode of ['key', 'easyauth'] as const) {
+        const expected = [...tally.logged[mode].values()].reduce((a, b) => a + b, 0);
+        await eventually(`${expected} request records from the ${mode} host`, () => {
+          const records = hosts[mode].output().match(/"event":"request"/g) ?? [];
+          return records.length >= expected;
+        });
+      }
       const end = {
         key: await settledRss(hosts.key.pid),
         easyauth: await settledRss(hosts.easyauth.pid),
@@ -564,6 +574,6 @@ describe('the service under hostile input', () => {
         expect([...logged].sort()).toEqual([...tally.logged[mode]].sort());
       }
     },
-    TIME_LIMIT_MS + 60_000,
+    HANG_LIMIT_MS,
   );
 });

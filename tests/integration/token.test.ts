@@ -3,6 +3,7 @@ import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { call, type Answer } from '../support/http';
 import { verifyWithJwks } from '../support/jwt';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
+import { eventually } from '../support/poll';
 
 let emulator: RunningEmulator;
 let host: LocalHostProcess;
@@ -219,12 +220,13 @@ describe('logs', () => {
   it('never contain the token, the access key or the function key', async () => {
     const answer = await call(tokenUrl(), { method: 'POST', headers: withKey(), json: {} });
     const token = (answer.json as { token: string }).token;
-    // Let the host flush the request's log record.
-    await new Promise((r) => setTimeout(r, 100));
     // The start-up banner prints the dev key on purpose (its curl line); service logs follow it.
-    const output = host.output();
-    const logs = output.slice(output.indexOf('Local host ready at'));
-    expect(logs).toContain('"event":"request"');
+    const serviceLogs = () => {
+      const output = host.output();
+      return output.slice(output.indexOf('Local host ready at'));
+    };
+    await eventually("the request's log record", () => serviceLogs().includes('"event":"request"'));
+    const logs = serviceLogs();
     for (const secret of [token, emulator.accessKey, host.key]) {
       expect(logs).not.toContain(secret);
     }

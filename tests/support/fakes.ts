@@ -1,4 +1,4 @@
-import type { AcsScope } from '../../src/contracts/token';
+import type { AcsScope } from '../../src/domain/scopes';
 import { AppError } from '../../src/domain/errors';
 import type {
   AccessToken,
@@ -7,7 +7,10 @@ import type {
 } from '../../src/domain/identityService';
 import type { IdentityMap, MappingRecord, MappingUpdate } from '../../src/domain/identityMap';
 
-/** An identity map in memory, with the same etag rules as Table Storage. */
+/**
+ * An identity map in memory, with the etag rules of Table Storage: the contract suite
+ * (tests/integration/identityMapContract.test.ts) runs against both.
+ */
 export class MemoryIdentityMap implements IdentityMap {
   readonly rows = new Map<string, MappingRecord>();
   private version = 0;

@@ -34,14 +34,18 @@ describe('cache entries bound to the ACS credential and TOKEN_CACHE_EPOCH', () =
     const sealer = new AesTokenSealer(randomBytes(32));
     const before = instance(map, sealer, cacheScopeOf(config(KEY_1)));
     const first = await before.callers.token('p1', voip);
-    expect((await before.callers.token('p1', voip)).token).toBe(first.token);
+    expect((await before.callers.token('p1', voip)).accessToken.token).toBe(
+      first.accessToken.token,
+    );
 
     const rotated = instance(map, sealer, cacheScopeOf(config(KEY_2)));
     const afterRotation = await rotated.callers.token('p1', voip);
     // A cache miss: the new credential's instance asks ACS for a token for the same identity.
-    expect(afterRotation.user).toEqual(first.user);
+    expect(afterRotation.communicationUserId).toBe(first.communicationUserId);
     expect(identity.calls).toEqual(['createUserAndToken', 'getToken']);
-    expect((await rotated.callers.token('p1', voip)).token).toBe(afterRotation.token);
+    expect((await rotated.callers.token('p1', voip)).accessToken.token).toBe(
+      afterRotation.accessToken.token,
+    );
     expect(identity.calls).toHaveLength(2);
 
     const epoch = instance(map, sealer, cacheScopeOf(config(KEY_2, { TOKEN_CACHE_EPOCH: '2' })));

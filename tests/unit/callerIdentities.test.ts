@@ -1,10 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { CallerIdentities } from '../../src/domain/callerIdentities';
 import { AppError } from '../../src/domain/errors';
+import { AesTokenSealer } from '../../src/infra/aesTokenSealer';
 import { FakeIdentityService, MemoryIdentityMap } from '../support/fakes';
 
 const grant = { scopes: ['voip' as const], expiresInMinutes: 60 };
 
-function setup(options: { leaseMs?: number; waitMs?: number; realTime?: boolean } = {}) {
+function setup(
+  options: { leaseMs?: number; waitMs?: number; realTime?: boolean; cache?: boolean } = {},
+) {
   const identity = new FakeIdentityService();
   const map = new MemoryIdentityMap();
   let clock = 1_000_000;
@@ -13,6 +17,7 @@ function setup(options: { leaseMs?: number; waitMs?: number; realTime?: boolean 
     map,
     leaseMs: options.leaseMs ?? 15_000,
     waitMs: options.waitMs ?? 12_000,
+    ...(options.cache ? { cache: new AesTokenSealer(randomBytes(32)) } : {}),
     ...(options.realTime
       ? {}
       : {
@@ -34,9 +39,9 @@ describe('CallerIdentities', () => {
     expect(identity.calls).toEqual(['createUserAndToken']);
     const second = await callers.token('p1', grant);
     expect(identity.calls).toEqual(['createUserAndToken', 'getToken']);
-    expect(second.user).toEqual(first.user);
+    expect(second.communicationUserId).toBe(first.communicationUserId);
     expect(map.rows.get('p1')).toMatchObject({
-      communicationUserId: first.user.communicationUserId,
+      communicationUserId: first.communicationUserId,
       generation: 0,
     });
     expect(map.rows.get('p1')?.leaseUntil).toBeUndefined();
@@ -50,7 +55,7 @@ describe('CallerIdentities', () => {
     const answers = Promise.all(Array.from({ length: 50 }, () => callers.token('p1', grant)));
     await new Promise((r) => setTimeout(r, 20));
     release();
-    const ids = new Set((await answers).map((a) => a.user.communicationUserId));
+    const ids = new Set((await answers).map((a) => a.communicationUserId));
     expect(ids.size).toBe(1);
     expect(identity.calls.filter((c) => c === 'createUserAndToken')).toHaveLength(1);
     expect(identity.live.size).toBe(1);
@@ -61,8 +66,8 @@ describe('CallerIdentities', () => {
     await map.reserve('p1', 1_000_000 + 15_000); // a holder that never finishes
     advance(15_001);
     const answer = await callers.token('p1', grant);
-    expect(identity.live.has(answer.user.communicationUserId)).toBe(true);
-    expect(map.rows.get('p1')?.communicationUserId).toBe(answer.user.communicationUserId);
+    expect(identity.live.has(answer.communicationUserId)).toBe(true);
+    expect(map.rows.get('p1')?.communicationUserId).toBe(answer.communicationUserId);
   });
 
   it('answers 503 when a live reservation is not finished within the wait', async () => {
@@ -84,7 +89,7 @@ describe('CallerIdentities', () => {
       identity.live.add('8:acs:other_1');
     };
     const answer = await callers.token('p1', grant);
-    expect(answer.user.communicationUserId).toBe('8:acs:other_1');
+    expect(answer.communicationUserId).toBe('8:acs:other_1');
     expect([...identity.live]).toEqual(['8:acs:other_1']);
     expect(identity.calls).toEqual(['createUserAndToken', 'deleteUser', 'getToken']);
   });
@@ -98,25 +103,25 @@ describe('CallerIdentities', () => {
     expect(map.rows.size).toBe(0);
     identity.before = () => Promise.resolve();
     await expect(callers.token('p1', grant)).resolves.toMatchObject({
-      user: expect.anything() as unknown,
+      communicationUserId: expect.anything() as unknown,
     });
   });
 
   it('heals a mapping whose identity was deleted elsewhere', async () => {
     const { identity, callers, map } = setup();
     const first = await callers.token('p1', grant);
-    identity.live.delete(first.user.communicationUserId);
+    identity.live.delete(first.communicationUserId);
     const healed = await callers.token('p1', grant);
-    expect(healed.user.communicationUserId).not.toBe(first.user.communicationUserId);
+    expect(healed.communicationUserId).not.toBe(first.communicationUserId);
     expect(map.rows.get('p1')).toMatchObject({
-      communicationUserId: healed.user.communicationUserId,
+      communicationUserId: healed.communicationUserId,
       generation: 1,
     });
   });
 
   it('revokes by bumping the generation, and removes idempotently', async () => {
     const { identity, callers, map } = setup();
-    const { user } = await callers.token('p1', grant);
+    const user = await callers.token('p1', grant);
     await callers.revoke('p1');
     expect(map.rows.get('p1')?.generation).toBe(1);
     await callers.remove('p1');
@@ -125,5 +130,82 @@ describe('CallerIdentities', () => {
     expect(map.rows.size).toBe(0);
     expect(await callers.find('p1')).toBeUndefined();
     await expect(callers.revoke('p1')).resolves.toBeUndefined();
+  });
+
+  describe('while the same user keeps fetching tokens', () => {
+    const chat = { scopes: ['chat' as const], expiresInMinutes: 60 };
+    /** Every ACS call of `operation` overlaps one token request of p1 that writes its row. */
+    function busyUser(setupResult: ReturnType<typeof setup>, operation: string, limit: number) {
+      const { identity, callers } = setupResult;
+      let fetches = 0;
+      identity.before = async (op) => {
+        if (op !== operation || fetches >= limit) return;
+        fetches++;
+        // Alternating scopes misses the cache, so each request rewrites the row (a new etag).
+        await callers.token('p1', fetches % 2 ? chat : grant);
+      };
+      return () => fetches;
+    }
+
+    it('completes a revoke with one ACS call', async () => {
+      const user = setup({ cache: true });
+      await user.callers.token('p1', grant);
+      const fetches = busyUser(user, 'revokeTokens', 1_000);
+      await user.callers.revoke('p1');
+      expect(fetches()).toBeGreaterThan(0);
+      expect(user.identity.calls.filter((c) => c === 'revokeTokens')).toHaveLength(1);
+      expect(user.map.rows.get('p1')?.generation).toBe(1);
+    });
+
+    it('completes a delete without deleting the same identity twice', async () => {
+      const user = setup({ cache: true });
+      const first = await user.callers.token('p1', grant);
+      // Token requests that overlap the delete only rewrite the cache entry of the same identity.
+      let rewrites = 0;
+      user.identity.before = async (op) => {
+        if (op !== 'deleteUser' || ++rewrites > 1_000) return;
+        const row = await user.map.get('p1');
+        if (row) await user.map.replace(row, { ...row, cache: 'rewritten' });
+      };
+      await user.callers.remove('p1');
+      expect(user.identity.calls.filter((c) => c === 'deleteUser')).toHaveLength(1);
+      expect(user.identity.live.has(first.communicationUserId)).toBe(false);
+      expect(user.map.rows.size).toBe(0);
+    });
+
+    it('gives up a delete after a bounded number of passes, backing off, orphaning nothing', async () => {
+      const user = setup({ cache: true });
+      await user.callers.token('p1', grant);
+      // Each delete reaches ACS just before a token request of the same user, which finds its
+      // identity gone and heals the row with a new one.
+      let heals = 0;
+      user.identity.before = async (op) => {
+        if (op !== 'deleteUser' || ++heals > 1_000) return;
+        const row = await user.map.get('p1');
+        if (row?.communicationUserId) user.identity.live.delete(row.communicationUserId);
+        await user.callers.token('p1', grant);
+      };
+      const sleeps: number[] = [];
+      const callers = new CallerIdentities({
+        identity: user.identity,
+        map: user.map,
+        leaseMs: 15_000,
+        waitMs: 12_000,
+        sleep: (ms) => {
+          sleeps.push(ms);
+          return Promise.resolve();
+        },
+      });
+      await expect(callers.remove('p1')).rejects.toMatchObject({
+        code: 'upstream_unavailable',
+        retryAfterSeconds: 1,
+      });
+      const deletes = user.identity.calls.filter((c) => c === 'deleteUser').length;
+      expect(deletes).toBeLessThanOrEqual(5);
+      expect(sleeps.length).toBe(deletes - 1);
+      expect(sleeps.every((ms) => ms > 0)).toBe(true);
+      // The only live identity is the one the row maps.
+      expect([...user.identity.live]).toEqual([user.map.rows.get('p1')?.communicationUserId]);
+    });
   });
 });

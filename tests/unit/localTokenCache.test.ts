@@ -61,12 +61,12 @@ describe('LocallyCachedCallers', () => {
     const before = await b.token('p1', grant);
     await a.revoke('p1');
     // Within the bound, B may still hand out the token ACS is revoking: the accepted staleness.
-    expect((await b.token('p1', grant)).token).toBe(before.token);
+    expect((await b.token('p1', grant)).accessToken.token).toBe(before.accessToken.token);
     advance(BOUND_MS);
     const afterBound = await b.token('p1', grant);
-    expect(afterBound.token).not.toBe(before.token);
+    expect(afterBound.accessToken.token).not.toBe(before.accessToken.token);
     await b.revoke('p1');
-    expect((await b.token('p1', grant)).token).not.toBe(afterBound.token);
+    expect((await b.token('p1', grant)).accessToken.token).not.toBe(afterBound.accessToken.token);
   });
 
   it('sees a delete on another instance within the bound, and one on itself at once', async () => {
@@ -75,9 +75,11 @@ describe('LocallyCachedCallers', () => {
     await a.remove('p1');
     advance(BOUND_MS);
     const recreated = await b.token('p1', grant);
-    expect(recreated.user).not.toEqual(before.user);
+    expect(recreated.communicationUserId).not.toEqual(before.communicationUserId);
     await b.remove('p1');
-    expect((await b.token('p1', grant)).user).not.toEqual(recreated.user);
+    expect((await b.token('p1', grant)).communicationUserId).not.toEqual(
+      recreated.communicationUserId,
+    );
   });
 
   it('does not remember a token read before a revoke on the same instance finished', async () => {
@@ -92,25 +94,24 @@ describe('LocallyCachedCallers', () => {
     // The revoke finishes while the in-flight request still holds the row it read before it.
     await a.revoke('p1');
     release?.();
-    expect((await inFlight).token).toBe(old.token);
+    expect((await inFlight).accessToken.token).toBe(old.accessToken.token);
     const after = await a.token('p1', grant);
-    expect(after.token).not.toBe(old.token);
+    expect(after.accessToken.token).not.toBe(old.accessToken.token);
   });
 
   it('never answers a grant its remembered token does not serve', async () => {
     const { identity, a } = twoInstances();
     await a.token('p1', grant);
     const chat = await a.token('p1', { scopes: ['chat'], expiresInMinutes: 60 });
-    expect(chat.token).toContain('chat');
+    expect(chat.accessToken.token).toContain('chat');
     expect(identity.calls).toEqual(['createUserAndToken', 'getToken']);
   });
 });
 
 describe('LocalTokenCache bounds', () => {
   const answer = (i: number, tokenLength = 100) => ({
-    user: { communicationUserId: `8:acs:user-${i}` },
-    token: 'x'.repeat(tokenLength),
-    expiresOn: new Date(Date.now() + 60 * 60_000).toISOString(),
+    communicationUserId: `8:acs:user-${i}`,
+    accessToken: { token: 'x'.repeat(tokenLength), expiresOn: new Date(Date.now() + 60 * 60_000) },
   });
 
   it('keeps at most maxEntries, dropping the least recently used first', () => {

@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { HttpMethod } from '@azure/functions';
+import { loadConfig } from '../../src/config';
 import { buildOpenApiDocument } from '../../src/contracts/openapi';
+import { buildServices, setServices } from '../../src/runtime';
 import { SERVICE_VERSION } from '../../src/version';
 
 const registered: { name: string; route: string; methods: HttpMethod[] }[] = [];
@@ -28,8 +30,19 @@ jest.mock('@azure/functions', () => {
 const FUNCTION_MODULES = ['token', 'revoke', 'user', 'health', 'openapi', 'preflight'];
 
 beforeAll(async () => {
+  // Registering a protected function reads the auth mode from the services; nothing here calls ACS.
+  const unusedKey = Buffer.alloc(32).toString('base64');
+  setServices(
+    buildServices(
+      loadConfig({
+        ACS_CONNECTION_STRING: `endpoint=https://unused.communication.azure.com/;accesskey=${unusedKey}`,
+      }),
+    ),
+  );
   for (const name of FUNCTION_MODULES) await import(`../../src/functions/${name}`);
 });
+
+afterAll(() => setServices(undefined));
 
 const document = buildOpenApiDocument('test');
 const paths = document.paths as Record<string, Record<string, unknown>>;

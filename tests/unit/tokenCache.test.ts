@@ -108,10 +108,10 @@ describe('CallerIdentities with the token cache', () => {
     const first = await callers.token('p1', voip);
     await callers.revoke('p1');
     const afterRevoke = await callers.token('p1', voip);
-    expect(afterRevoke.token).not.toBe(first.token);
+    expect(afterRevoke.accessToken.token).not.toBe(first.accessToken.token);
     expect(identity.calls).toEqual(['createUserAndToken', 'revokeTokens', 'getToken']);
     await callers.remove('p1');
     const fresh = await callers.token('p1', voip);
-    expect(fresh.user.communicationUserId).not.toBe(first.user.communicationUserId);
+    expect(fresh.communicationUserId).not.toBe(first.communicationUserId);
   });
 });

@@ -1,5 +1,8 @@
+import type { Caller } from '../../src/domain/caller';
 import { AppError } from '../../src/domain/errors';
 import { TokenPolicy } from '../../src/domain/tokenPolicy';
+
+const backend: Caller = { kind: 'keyHolder', keyId: 'k' };
 
 const policy = new TokenPolicy({
   allowedScopes: ['chat', 'voip'],
@@ -19,25 +22,25 @@ function refusal(fn: () => unknown): AppError {
 
 describe('TokenPolicy', () => {
   it('fills in the default scopes and lifetime', () => {
-    expect(policy.grant({})).toEqual({ scopes: ['voip'], expiresInMinutes: 60 });
+    expect(policy.grant({}, backend)).toEqual({ scopes: ['voip'], expiresInMinutes: 60 });
   });
 
   it('grants what was asked when it is allowed', () => {
-    expect(policy.grant({ scopes: ['chat', 'voip'], expiresInMinutes: 120 })).toEqual({
+    expect(policy.grant({ scopes: ['chat', 'voip'], expiresInMinutes: 120 }, backend)).toEqual({
       scopes: ['chat', 'voip'],
       expiresInMinutes: 120,
     });
   });
 
   it('refuses a scope outside the allowed set with 403 naming it', () => {
-    const err = refusal(() => policy.grant({ scopes: ['voip', 'chat.join'] }));
+    const err = refusal(() => policy.grant({ scopes: ['voip', 'chat.join'] }, backend));
     expect(err.code).toBe('scope_not_allowed');
     expect(err.status).toBe(403);
     expect(err.detail).toBe('You may not be granted "chat.join"; allowed scopes: chat, voip.');
   });
 
   it('refuses a lifetime over the configured maximum', () => {
-    const err = refusal(() => policy.grant({ expiresInMinutes: 121 }));
+    const err = refusal(() => policy.grant({ expiresInMinutes: 121 }, backend));
     expect(err.code).toBe('expiry_not_allowed');
     expect(err.detail).toBe('expiresInMinutes may be at most 120 for you.');
   });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 import { type RunningEmulator, startEmulator } from '../../dev/emulator';
+import { eventually } from '../support/poll';
 
 const execFileAsync = promisify(execFile);
 const RESOURCE_ID = '3f0c1a52-8d4e-4b7a-9c1e-5a2b6d7e8f90';
@@ -570,11 +571,11 @@ describe('ACS emulator faults', () => {
   });
 
   it('applies faults only to the listed operations', async () => {
-    emu.setFaults({ errorRate: 1, latencyMs: 300, operations: ['issueAccessToken'] });
     const client = sdk();
-    const started = Date.now();
+    // A latency longer than the test may run: were it applied to createUser, the test would fail.
+    emu.setFaults({ latencyMs: 10 * 60_000, operations: ['issueAccessToken'] });
     const user = await client.createUser();
-    expect(Date.now() - started).toBeLessThan(300);
+    emu.setFaults({ latencyMs: 0, errorRate: 1 });
     const err = await failure(client.getToken(user, ['chat']));
     expect(err.statusCode).toBe(503);
     expect(err.response?.headers.get('retry-after')).toBe('1');
@@ -716,16 +717,16 @@ describe('ACS emulator admin surface', () => {
 
 describe('ACS emulator lifecycle', () => {
   it('closes promptly with keep-alive connections and requests in flight', async () => {
-    const other = await startEmulator({ faults: { latencyMs: 10_000 } });
+    const other = await startEmulator();
     const client = sdk(other.connectionString);
-    other.setFaults({ latencyMs: 0 });
     await client.createUser(); // leaves a keep-alive socket open
-    other.setFaults({ latencyMs: 10_000 });
+    // In flight for longer than the test may run: close() must not wait for it.
+    other.setFaults({ latencyMs: 10 * 60_000 });
     const pending = failure(client.createUser());
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const started = Date.now();
+    await eventually('the second request to reach the emulator', () => {
+      return other.counts().createUser === 2;
+    });
     await other.close();
-    expect(Date.now() - started).toBeLessThan(1000);
     expect((await pending).code).toBe('ECONNRESET');
     expect(other.identities()).toHaveLength(1);
   });
