@@ -6,14 +6,15 @@
  */
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startEmulator, type RunningEmulator } from './emulator';
+import { corsLayer, corsPolicyFrom } from './host/cors';
 import { localState, type LocalState } from './localState';
 import { easyAuthStandIn } from './host/easyAuth';
 import { resolveKeys } from './host/keys';
-import { applyLocalSettings } from './host/localSettings';
+import { applyLocalSettings, loopbackEmulator } from './host/localSettings';
 import { jsonLineSink } from './host/logger';
 import { loadApp } from './host/loadApp';
 import { buildRoutes, readRoutePrefix } from './host/routes';
@@ -37,6 +38,18 @@ function portFrom(name: string, fallback: number): number {
 
 /** How long requests already in flight may take to finish once a stop is asked for. */
 const DRAIN_WAIT_MS = 5_000;
+
+/** Whether something already accepts connections on 127.0.0.1:`port`. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 async function startLocalEmulator(state: LocalState): Promise<RunningEmulator> {
   const port = portFrom('ACS_EMULATOR_PORT', 7090);
@@ -101,6 +114,8 @@ async function main(): Promise<void> {
   const keys = resolveKeys(projectRoot, env);
   const port = portFrom('PORT', 7071);
   const easyAuth = env.AUTH_MODE?.trim() === 'easyauth';
+  // The platform's CORS layer; credentials by default when Easy Auth's session cookie is in use.
+  const cors = corsPolicyFrom(env, easyAuth);
   const state = localState(projectRoot, env);
   const jwt = env.AUTH_MODE?.trim() === 'jwt';
   // The folder whose package.json `main` and host.json the host loads, named as the real host
@@ -149,7 +164,21 @@ async function main(): Promise<void> {
     env.OIDC_ISSUER ??= issuer.url;
     env.OIDC_AUDIENCE ??= DEV_AUDIENCE;
   }
-  if (!env.ACS_CONNECTION_STRING && !env.ACS_ENDPOINT) {
+  const expected = loopbackEmulator(env.ACS_CONNECTION_STRING);
+  if (expected) {
+    // local.settings.json names a local emulator (the sample does, for `func start`): serve it,
+    // unless `npm run emulator` already does on that port.
+    if (await listening(expected.port)) {
+      console.log(`[start] using the emulator already on port ${expected.port}`);
+    } else {
+      const kept = state.emulatorFile === undefined ? {} : { stateFile: state.emulatorFile };
+      emulator = await startEmulator({
+        port: expected.port,
+        accessKey: expected.accessKey,
+        ...kept,
+      });
+    }
+  } else if (!env.ACS_CONNECTION_STRING && !env.ACS_ENDPOINT) {
     emulator = await startLocalEmulator(state);
     env.ACS_CONNECTION_STRING = emulator.connectionString;
   }
@@ -175,9 +204,25 @@ async function main(): Promise<void> {
     throw err;
   }
   const demo = existsSync(demoFolder);
+  // Easy Auth takes bearer tokens from the local issuer unless another is named.
+  const easyAuthIssuer = env.EASY_AUTH_ISSUER?.trim() || issuer.url;
   const platform: PlatformLayer[] = [
-    // First, as on App Service: it strips forged principal headers before anything else runs.
-    easyAuthStandIn({ enabled: easyAuth, secret: keys.sessionSecret }),
+    // CORS first, as in the Functions host ("EasyAuth must go after CORS, as CORS preflight
+    // requests can happen before authentication": azure-functions-host
+    // src/WebJobs.Script.WebHost/WebScriptHostBuilderExtension.cs).
+    corsLayer(cors),
+    // Then Easy Auth: it strips forged principal headers before anything else runs.
+    easyAuthStandIn({
+      enabled: easyAuth,
+      secret: keys.sessionSecret,
+      bearer: {
+        issuer: easyAuthIssuer,
+        audiences: (env.EASY_AUTH_AUDIENCES?.trim() || DEV_AUDIENCE)
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+      },
+    }),
     ...(demo ? [staticFiles({ root: demoFolder, appPrefix: routePrefix })] : []),
   ];
   const host = createLocalHost({ routes, keys, log: jsonLineSink(env.LOG_LEVEL), platform });
@@ -213,10 +258,13 @@ async function main(): Promise<void> {
         : '',
       `  Issuer: local OpenID Connect issuer at ${issuer.url} (mint: POST ${issuer.url}/dev/token)`,
       easyAuth
-        ? `  Auth: easyauth (sign in at ${base}/.auth/login/dev?user=alice&roles=member)`
+        ? `  Auth: easyauth (sign in at ${base}/.auth/login/dev?user=alice&roles=member, or send a bearer token from ${easyAuthIssuer})`
         : jwt
           ? `  Auth: jwt (bearer tokens from ${env.OIDC_ISSUER ?? ''}, audience ${env.OIDC_AUDIENCE ?? ''})`
           : `  Auth: function key from ${keySource}`,
+      cors.origins.length === 0
+        ? '  CORS: no origin allowed (CORS_ALLOWED_ORIGINS)'
+        : `  CORS: ${cors.origins === '*' ? 'any origin' : cors.origins.join(', ')}${cors.supportCredentials ? ', with credentials' : ''}`,
       demo ? `  Demo: ${base}/  (browser demo from examples/browser)` : '',
       '',
       'Try:',

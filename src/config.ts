@@ -209,22 +209,45 @@ const tokenPolicy = setting((value, fail) => {
   return parsed.data?.roles;
 });
 
+/**
+ * The platform's CORS origins. Azure itself writes `CORS_ALLOWED_ORIGINS` into the environment
+ * as a JSON array from the site's `siteConfig.cors` (azure-functions-host
+ * src/WebJobs.Script.WebHost/Models/HostAssignmentContext.cs, read back by
+ * Configuration/HostCorsOptionsSetup.cs), so that form must parse; a comma-separated list (the
+ * form of Core Tools' `Host.CORS` and of the azd parameter) is accepted too. `*` alone, or as an
+ * entry, allows any origin.
+ */
+function originEntries(value: string, fail: (message: string) => never): string[] {
+  if (!value.startsWith('[')) return value.split(',');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return fail('is neither a JSON array of origins nor a comma-separated list');
+  }
+  if (!Array.isArray(parsed) || !parsed.every((e) => typeof e === 'string')) {
+    return fail('must be a JSON array of strings');
+  }
+  return parsed;
+}
+
 const originList = setting((value, fail): AllowedOrigins => {
   if (value === undefined) return [];
-  if (value === '*') return '*';
-  const origins: string[] = [];
-  for (const entry of value
-    .split(',')
+  const entries = originEntries(value, fail)
     .map((s) => s.trim())
-    .filter(Boolean)) {
+    .filter(Boolean);
+  if (entries.includes('*')) return '*';
+  const origins: string[] = [];
+  for (const entry of entries) {
     let url: URL | undefined;
     try {
       url = new URL(entry);
     } catch {
       url = undefined;
     }
-    // An origin is scheme://host[:port] and nothing else; a path or '*' inside a list is a mistake.
-    if (!url || url.origin === 'null' || url.origin !== entry.replace(/\/$/, '')) {
+    // An origin is scheme://host[:port] and nothing else (any case: the host compares it
+    // normalised to lower case, as here); a path is a mistake.
+    if (!url || url.origin === 'null' || url.origin !== entry.replace(/\/$/, '').toLowerCase()) {
       fail(`"${entry.slice(0, 100)}" is not an origin like https://app.example.com`);
     }
     origins.push(url?.origin ?? '');

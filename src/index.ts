@@ -7,7 +7,6 @@ import './functions/token';
 import './functions/revoke';
 import './functions/user';
 import './functions/health';
-import './functions/preflight';
 import './functions/openapi';
 
 const { config } = services();

@@ -117,9 +117,6 @@ export function services(): Services {
   return current;
 }
 
-/** The origins CORS answers for; read per request, as tests swap the services. */
-export const corsOrigins = () => services().config.corsAllowedOrigins;
-
 /** Lets in-process tests run the real handlers against services of their choosing. */
 export function setServices(next: Services | undefined): void {
   current = next;

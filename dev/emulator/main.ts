@@ -2,7 +2,9 @@
  * Standalone ACS Identity emulator: `node dist/dev/emulator/main.js`.
  *
  * ACS_EMULATOR_PORT        port on 127.0.0.1 (default 7090)
- * ACS_EMULATOR_ACCESS_KEY  base64 access key of at least 32 bytes (default: random)
+ * ACS_EMULATOR_ACCESS_KEY  base64 access key of at least 32 bytes (default: the key and port of
+ *                          local.settings.json's ACS_CONNECTION_STRING when it names a local
+ *                          emulator, as the sample does for `func start`; else random)
  * ACS_EMULATOR_LATENCY_MS  latency added to every ACS operation (default 0)
  * ACS_EMULATOR_STATE       `keep` (default): the resource lives on in LOCAL_STATE_DIR (default
  *                          .dev/) across restarts; `fresh`: a throw-away resource (benchmarks)
@@ -12,6 +14,7 @@
  * ACS_EMULATOR_QUOTA_LIMITS  lower limits for short tests: createUserAndToken=5,issueAccessToken=5
  */
 import path from 'node:path';
+import { applyLocalSettings, loopbackEmulator } from '../host/localSettings';
 import { localState } from '../localState';
 import { decodeAccessKey } from './hmac';
 import { LocalStateError } from './persistence';
@@ -77,8 +80,23 @@ function readSettings(env: NodeJS.ProcessEnv): Settings | string {
   return settings;
 }
 
+/** The key and port local.settings.json expects of a local emulator, unless set explicitly. */
+function fromLocalSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.ACS_EMULATOR_ACCESS_KEY) return env;
+  const local: NodeJS.ProcessEnv = {};
+  applyLocalSettings(projectRoot, local);
+  const expected = loopbackEmulator(local.ACS_CONNECTION_STRING);
+  if (!expected) return env;
+  console.log('acs-emulator: using the endpoint and key of local.settings.json');
+  return {
+    ...env,
+    ACS_EMULATOR_ACCESS_KEY: expected.accessKey,
+    ACS_EMULATOR_PORT: env.ACS_EMULATOR_PORT ?? String(expected.port),
+  };
+}
+
 async function main(): Promise<void> {
-  const settings = readSettings(process.env);
+  const settings = readSettings(fromLocalSettings(process.env));
   if (typeof settings === 'string') {
     console.error(`acs-emulator: ${settings}`);
     process.exit(1);

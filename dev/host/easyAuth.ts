@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearerVerifier, type BearerOptions, type Claim } from './bearer';
 import { same } from './keys';
 import type { PlatformLayer } from './server';
 
@@ -74,14 +75,53 @@ function localRedirect(url: URL, param: string): string | undefined {
   return target && target.startsWith('/') && !target.startsWith('//') ? target : undefined;
 }
 
+/** The identity provider name App Service gives Microsoft Entra ID callers. */
+const ENTRA_PROVIDER = 'aad';
+
+/**
+ * The principal headers App Service injects (learn.microsoft.com/azure/app-service/
+ * configure-authentication-user-identities): the claims as base64 JSON, the caller's id, its
+ * provider, and a name only when the caller has one (app-only callers have none).
+ */
+function setPrincipal(
+  headers: Record<string, string>,
+  principal: { provider: string; id: string; name: string | undefined; claims: Claim[] },
+): void {
+  const data = {
+    auth_typ: principal.provider,
+    claims: principal.claims,
+    name_typ: 'name',
+    role_typ: 'roles',
+  };
+  headers['x-ms-client-principal'] = Buffer.from(JSON.stringify(data)).toString('base64');
+  headers['x-ms-client-principal-id'] = principal.id;
+  headers['x-ms-client-principal-idp'] = principal.provider;
+  if (principal.name !== undefined) headers['x-ms-client-principal-name'] = principal.name;
+}
+
+function bearerToken(req: IncomingMessage): string | undefined {
+  const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(req.headers.authorization ?? '');
+  return match?.[1];
+}
+
+export interface EasyAuthOptions {
+  enabled: boolean;
+  secret: string;
+  /** Bearer tokens the stand-in accepts, as Easy Auth's Entra ID provider would. */
+  bearer?: BearerOptions;
+}
+
 /**
  * Plays App Service Authentication's part for the local host. It always strips client-sent
  * `X-MS-CLIENT-PRINCIPAL*` headers (as the platform does), and when enabled it offers a dev
- * sign-in (`/.auth/login/dev?user=…&roles=…`), `/.auth/me` and `/.auth/logout`, and injects the
- * principal headers for signed-in requests. Local use only.
+ * sign-in (`/.auth/login/dev?user=…&roles=…`), `/.auth/me` and `/.auth/logout`, injects the
+ * principal headers for signed-in requests, and for `Authorization: Bearer` tokens from the
+ * configured issuer (bearer.ts), as the platform does for mobile and daemon clients. A token
+ * that fails any check leaves the request without a principal. Local use only.
  */
-export function easyAuthStandIn(options: { enabled: boolean; secret: string }): PlatformLayer {
+export function easyAuthStandIn(options: EasyAuthOptions): PlatformLayer {
   const { enabled, secret } = options;
+  const verifyBearer = options.bearer ? bearerVerifier(options.bearer) : undefined;
   return {
     handle(req, res, url) {
       if (!enabled || !url.pathname.toLowerCase().startsWith('/.auth/')) return false;
@@ -130,22 +170,24 @@ export function easyAuthStandIn(options: { enabled: boolean; secret: string }): 
       send(res, 404);
       return true;
     },
-    headersFor(req, headers) {
+    async headersFor(req, headers) {
       for (const name of Object.keys(headers)) {
         if (name.toLowerCase().startsWith('x-ms-client-principal')) delete headers[name];
       }
-      const session = enabled ? sessionFrom(req, secret) : undefined;
-      if (!session) return;
-      const principal = {
-        auth_typ: 'dev',
-        claims: claimsOf(session),
-        name_typ: 'name',
-        role_typ: 'roles',
-      };
-      headers['x-ms-client-principal'] = Buffer.from(JSON.stringify(principal)).toString('base64');
-      headers['x-ms-client-principal-id'] = session.user;
-      headers['x-ms-client-principal-name'] = session.user;
-      headers['x-ms-client-principal-idp'] = 'dev';
+      if (!enabled) return;
+      const session = sessionFrom(req, secret);
+      if (session) {
+        setPrincipal(headers, {
+          provider: 'dev',
+          id: session.user,
+          name: session.user,
+          claims: claimsOf(session),
+        });
+        return;
+      }
+      const token = bearerToken(req);
+      const principal = token && verifyBearer ? await verifyBearer(token) : undefined;
+      if (principal) setPrincipal(headers, { provider: ENTRA_PROVIDER, ...principal });
     },
   };
 }

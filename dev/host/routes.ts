@@ -24,8 +24,8 @@ export function readRoutePrefix(projectRoot: string): string {
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * A route value, decoded. Broken %-encoding (`OPTIONS /api/%zz` reaches the catch-all preflight
- * route) is the client's mistake, not the host's: the value is handed over as sent, not a 500.
+ * A route value, decoded. Broken %-encoding (`/api/%zz` reaching a catch-all `{*path}`) is
+ * the client's mistake, not the host's: the value is handed over as sent, not a 500.
  */
 function decodeRouteValue(value: string): string {
   try {

@@ -9,8 +9,8 @@ import type { Route } from './routes';
 export interface PlatformLayer {
   /** Answers platform-owned paths itself (returns true), or lets the request through. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> | boolean;
-  /** Adjusts the headers the app will see. */
-  headersFor?(req: IncomingMessage, headers: Record<string, string>): void;
+  /** Adjusts the headers the app will see (Easy Auth may verify a bearer token first). */
+  headersFor?(req: IncomingMessage, headers: Record<string, string>): void | Promise<void>;
 }
 
 export interface LocalHostOptions {
@@ -53,6 +53,29 @@ function requestHeaders(req: IncomingMessage): Record<string, string> {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return headers;
+}
+
+/**
+ * The real host copies a request body to the worker only when `Content-Length > 0`
+ * (azure-functions-host src/WebJobs.Script.Grpc/MessageExtensions/GrpcMessageConversionExtensions.cs,
+ * `ToRpcHttp`: `request.Body != null && request.ContentLength > 0`), so a chunked body never
+ * reaches a Node app (azure-functions-nodejs-library#171). The body is still read (and its size
+ * limit enforced), then dropped, as Kestrel drains what the app leaves unread.
+ */
+function forwardsBody(req: IncomingMessage): boolean {
+  const declared = req.headers['content-length'];
+  return declared !== undefined && Number(declared) > 0;
+}
+
+/**
+ * Query parameters as the real host hands them over: one entry per key, repeated values joined
+ * with a comma (`ToRpcHttp` adds `pair.Value.ToString()` of ASP.NET Core's `StringValues`), so
+ * `?scopes=voip&scopes=chat` reaches the app as `scopes=voip,chat`. The URL keeps the raw query.
+ */
+function joinedQuery(params: URLSearchParams): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const key of new Set(params.keys())) query[key] = params.getAll(key).join(',');
+  return query;
 }
 
 function serializeCookie(c: Cookie): string {
@@ -108,15 +131,16 @@ export function createLocalHost(options: LocalHostOptions): http.Server {
       return bare(res, err instanceof BodyTooLarge ? 413 : 400);
     }
     const headers = requestHeaders(req);
-    for (const layer of platform) layer.headersFor?.(req, headers);
+    for (const layer of platform) await layer.headersFor?.(req, headers);
     const functionName = route.registration.name;
     const invocationId = randomUUID();
     const request = new HttpRequest({
       method,
       url: url.href,
       headers,
+      query: joinedQuery(url.searchParams),
       params,
-      body: { bytes: body },
+      body: forwardsBody(req) ? { bytes: body } : undefined,
     });
     const context = new InvocationContext({
       functionName,

@@ -52,6 +52,7 @@ const hostUnauthorized = {
 };
 /** What every route that reads a JSON body can answer about the body itself. */
 const BODY_PROBLEMS: ErrorCode[] = [
+  'length_required',
   'invalid_json',
   'unsupported_content_type',
   'payload_too_large',

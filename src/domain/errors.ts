@@ -13,6 +13,7 @@ export const ERROR_CATALOGUE = {
   identity_not_found: { status: 404, title: 'Identity not found' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
+  length_required: { status: 411, title: 'The body needs a Content-Length' },
   payload_too_large: { status: 413, title: 'The body is too large' },
   rate_limited: { status: 429, title: 'Too many requests' },
   upstream_throttled: { status: 429, title: 'Azure Communication Services is throttling requests' },

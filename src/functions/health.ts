@@ -3,7 +3,7 @@ import { endpoint } from '../http/endpoint';
 import { logEvent } from '../http/log';
 import { json } from '../http/respond';
 import { asRestError } from '../infra/restError';
-import { corsOrigins, services } from '../runtime';
+import { services } from '../runtime';
 
 /**
  * `GET /api/health`, anonymous so probes need no key: 200 only when a token request can succeed
@@ -14,7 +14,7 @@ import { corsOrigins, services } from '../runtime';
  * on, since the instance still serves cached callers and a failing probe would only take it out
  * of rotation and push its load onto the others.
  */
-export const healthHandler = endpoint(['GET'], corsOrigins, async (_request, context) => {
+export const healthHandler = endpoint(['GET'], async (_request, context) => {
   const { config, throttle } = services();
   const readiness = await services().readiness();
   for (const { check, error } of readiness.failures) {

@@ -2,13 +2,12 @@ import { app } from '@azure/functions';
 import { buildOpenApiDocument } from '../contracts/openapi';
 import { endpoint } from '../http/endpoint';
 import { json } from '../http/respond';
-import { corsOrigins } from '../runtime';
 import { SERVICE_VERSION } from '../version';
 
 let document: Record<string, unknown> | undefined;
 
 /** `GET /api/openapi.json` (anonymous): the contract, built once on first request. */
-const openApiHandler = endpoint(['GET'], corsOrigins, () => {
+const openApiHandler = endpoint(['GET'], () => {
   document ??= buildOpenApiDocument(SERVICE_VERSION);
   return Promise.resolve(json(200, document));
 });

@@ -6,10 +6,10 @@ import { ALL_METHODS, endpoint } from '../http/endpoint';
 import { readIdentityTarget } from '../http/requestInput';
 import { noContent } from '../http/respond';
 import { validate } from '../http/validate';
-import { corsOrigins, services } from '../runtime';
+import { services } from '../runtime';
 
 /** `POST /api/token/revoke`: revokes every token of the caller's identity (204). */
-const revokeHandler = endpoint(['POST'], corsOrigins, async (request, _context, facts) => {
+const revokeHandler = endpoint(['POST'], async (request, _context, facts) => {
   const current = services();
   const caller = admitCaller(request, current, facts);
   const { communicationUserId } = validate(IdentityTargetSchema, await readIdentityTarget(request));

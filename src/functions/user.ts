@@ -6,10 +6,10 @@ import { ALL_METHODS, endpoint } from '../http/endpoint';
 import { readIdentityTarget } from '../http/requestInput';
 import { json, noContent } from '../http/respond';
 import { validate } from '../http/validate';
-import { corsOrigins, services } from '../runtime';
+import { services } from '../runtime';
 
 /** `GET /api/user` → the caller's identity; `DELETE /api/user` → delete it (idempotent). */
-const userHandler = endpoint(['GET', 'DELETE'], corsOrigins, async (request, _context, facts) => {
+const userHandler = endpoint(['GET', 'DELETE'], async (request, _context, facts) => {
   const current = services();
   const caller = admitCaller(request, current, facts);
   const access = current.forRequest(facts);

@@ -19,21 +19,59 @@ function rolesOf(data: Record<string, unknown>): string[] {
   );
 }
 
+/** The decoded `X-MS-CLIENT-PRINCIPAL` claims, or `{}` when it is missing or malformed. */
+function principalClaims(header: string | null): Record<string, unknown> {
+  if (!header) return {};
+  try {
+    const data: unknown = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
+    return data && typeof data === 'object' && !Array.isArray(data)
+      ? (data as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The App Service principal when the library cannot give it. App-only callers (service
+ * principals, managed identities, daemons with a bearer token) have an id and an identity
+ * provider but no name, so App Service sends no `X-MS-CLIENT-PRINCIPAL-NAME`, and the library's
+ * `request.user` throws on the missing header (azure-functions-nodejs-library#374, its
+ * src/http/extractHttpUserFromHeaders.ts). Only id and provider identify a principal.
+ */
+function appServicePrincipal(request: HttpRequest): HttpRequestUser | null {
+  const id = request.headers.get('x-ms-client-principal-id');
+  const identityProvider = request.headers.get('x-ms-client-principal-idp');
+  if (!id || !identityProvider) return null;
+  const claimsPrincipalData = principalClaims(request.headers.get('x-ms-client-principal'));
+  // A Static Web Apps principal names its provider inside; that is not what App Service sends.
+  if (claimsPrincipalData.identityProvider !== undefined) return null;
+  return {
+    type: 'AppService',
+    id,
+    username: request.headers.get('x-ms-client-principal-name') ?? '',
+    identityProvider,
+    claimsPrincipalData,
+  };
+}
+
 /**
  * Who is calling. In easyauth mode the principal comes from the headers App Service injects
- * (parsed by the library's `request.user`); they are trusted only because config refuses
- * easyauth mode unless the platform reports Easy Auth on, and the platform strips client copies.
+ * (parsed by the library's `request.user`, or by `appServicePrincipal` where the library throws);
+ * they are trusted only because config refuses easyauth mode unless the platform reports Easy
+ * Auth on, and the platform strips client copies. Any principal with an id and an identity
+ * provider is a caller, a signed-in user or an app-only one alike.
  */
-function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
+export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
   if (authMode === 'key') {
     const key = request.headers.get('x-functions-key') ?? request.query.get('code') ?? '';
     return { kind: 'keyHolder', keyId: keyId(key) };
   }
   let user: HttpRequestUser | null;
   try {
-    user = request.user;
+    user = request.user ?? appServicePrincipal(request);
   } catch {
-    user = null; // a principal header without its companions makes the getter throw
+    user = appServicePrincipal(request);
   }
   if (!user || user.type !== 'AppService' || !user.id || !user.identityProvider) {
     throw new AppError(

@@ -5,18 +5,25 @@ import type {
   HttpResponseInit,
   InvocationContext,
 } from '@azure/functions';
-import type { AllowedOrigins } from '../config';
 import { AppError } from '../domain/errors';
-import { corsHeaders } from './cors';
 import { correlationId, logEvent } from './log';
 import { toProblemResponse } from './problem';
 import { newRequestFacts, type RequestFacts } from './requestFacts';
 
 /**
- * Registered for every method but OPTIONS (the preflight function's), so that a wrong one gets a
- * 405 problem instead of a bare 404.
+ * Registered for every method, so that a wrong one gets a 405 problem instead of a bare 404.
+ * OPTIONS included: CORS preflights never reach the app (the platform's CORS layer ends them,
+ * see docs/platform-parity.md), so an OPTIONS that does is a plain request for a method we lack.
  */
-export const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
+export const ALL_METHODS: HttpMethod[] = [
+  'GET',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'HEAD',
+  'OPTIONS',
+];
 
 type Handler = (
   request: HttpRequest,
@@ -25,14 +32,10 @@ type Handler = (
 ) => Promise<HttpResponseInit>;
 
 /**
- * Wraps a function's handler with what every endpoint shares: the method check, CORS, the single
+ * Wraps a function's handler with what every endpoint shares: the method check, the single
  * error-to-problem mapping and one structured log record per request (never a body or header).
  */
-export function endpoint(
-  methods: readonly HttpMethod[],
-  corsOrigins: () => AllowedOrigins,
-  handler: Handler,
-): HttpHandler {
+export function endpoint(methods: readonly HttpMethod[], handler: Handler): HttpHandler {
   return async (request, context) => {
     const started = performance.now();
     const path = new URL(request.url).pathname;
@@ -50,10 +53,6 @@ export function endpoint(
       outcome = err instanceof AppError ? err.code : 'internal_error';
       response = toProblemResponse(err, context, path);
     }
-    response.headers = {
-      ...(response.headers as Record<string, string>),
-      ...corsHeaders(request.headers.get('origin'), corsOrigins()),
-    };
     const status = response.status ?? 200;
     const correlation = correlationId(context, request.headers.get('traceparent'));
     if (facts.identityGone) {

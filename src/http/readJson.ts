@@ -9,14 +9,33 @@ function tooLarge(): AppError {
 }
 
 /**
- * Reads a JSON request body. An empty body reads as `{}` so `POST` with no body takes the
- * defaults; anything else must be `application/json`, at most 16 KiB and valid JSON.
+ * The Functions host hands a body to the app only when `Content-Length > 0`
+ * (azure-functions-host GrpcMessageConversionExtensions.ToRpcHttp;
+ * azure-functions-nodejs-library#171): a chunked body arrives empty. Reading that as "no body"
+ * would apply the defaults, or in key mode create a new identity where a token for a named one
+ * was asked for, so a request whose headers declare a body we did not get is refused instead.
+ */
+function declaresBody(request: HttpRequest): boolean {
+  const declared = request.headers.get('content-length');
+  return request.headers.has('transfer-encoding') || Number(declared ?? '0') > 0;
+}
+
+/**
+ * Reads a JSON request body. A request without one (no body, `Content-Length: 0`) reads as `{}`
+ * so `POST` with no body takes the defaults; a body must be `application/json`, sent with a
+ * Content-Length, at most 16 KiB and valid JSON.
  */
 export async function readJsonBody(request: HttpRequest): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const text = await request.text();
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw tooLarge();
+  if (text === '' && declaresBody(request)) {
+    throw new AppError(
+      'length_required',
+      'The body was sent without a Content-Length (for instance chunked), and Azure Functions does not pass such a body on. Send it with a Content-Length header.',
+    );
+  }
   if (text.trim() === '') return {};
   const contentType = request.headers.get('content-type') ?? '';
   const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';

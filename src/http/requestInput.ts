@@ -49,9 +49,20 @@ function identityTargetFromQuery(
   return ids[0] === undefined ? {} : { communicationUserId: ids[0] };
 }
 
+/**
+ * The query string as the client sent it. The Functions host joins repeated keys into one
+ * comma-separated value before `request.query` is built (azure-functions-host
+ * GrpcMessageConversionExtensions.ToRpcHttp, StringValues.ToString()), so `?expiresInMinutes=60
+ * &expiresInMinutes=90` would read as "60,90"; the URL keeps every value, so a repeated key gets
+ * the same clear message everywhere.
+ */
+function queryOf(request: HttpRequest): URLSearchParams {
+  return new URL(request.url).searchParams;
+}
+
 /** The raw (unvalidated) token request, from the body for POST and the query for GET. */
 export async function readTokenInput(request: HttpRequest): Promise<unknown> {
-  return request.method === 'GET' ? tokenRequestFromQuery(request.query) : readJsonBody(request);
+  return request.method === 'GET' ? tokenRequestFromQuery(queryOf(request)) : readJsonBody(request);
 }
 
 const TARGET_QUERY_FIELDS = new Set(['communicationUserId', 'code']);
@@ -61,6 +72,6 @@ const TARGET_QUERY_FIELDS = new Set(['communicationUserId', 'code']);
  * `communicationUserId` query parameter when given, else a JSON body.
  */
 export async function readIdentityTarget(request: HttpRequest): Promise<unknown> {
-  const fromQuery = identityTargetFromQuery(request.query, TARGET_QUERY_FIELDS);
+  const fromQuery = identityTargetFromQuery(queryOf(request), TARGET_QUERY_FIELDS);
   return fromQuery.communicationUserId !== undefined ? fromQuery : readJsonBody(request);
 }

@@ -54,7 +54,7 @@ export interface OracleContext {
   demoRoot: string;
 }
 
-export type Route = 'token' | 'revoke' | 'user' | 'health' | 'openapi' | 'preflight';
+export type Route = 'token' | 'revoke' | 'user' | 'health' | 'openapi';
 
 /** What an app answer may be; `allow` is the `Allow` header a 405 must carry. */
 export interface OutcomeSpec {
@@ -78,14 +78,18 @@ interface AppAnswer {
   grant?: Grant;
 }
 
-export type Expectation =
-  | { layer: 'http' | 'host'; status: number; why: string }
+/**
+ * `cors`: the `access-control-*` and `vary` headers the answer carries, exactly (none when
+ * absent). The host's CORS layer adds them to every answer after the URL is read.
+ */
+export type Expectation = (
+  | { layer: 'http' | 'host' | 'cors'; status: number; why: string }
   | { layer: 'files'; status: 400; why: string }
   | { layer: 'files'; status: 405; allow: string; why: string }
   /** `file` is the absolute path of the file whose bytes the answer carries (none for HEAD). */
   | { layer: 'files'; status: 200; file: string; contentType: string; why: string }
-  /** `cors`: the `access-control-*` and `vary` headers the answer carries, exactly. */
-  | (AppAnswer & { cors: Record<string, string> });
+  | AppAnswer
+) & { cors?: Record<string, string> };
 
 const APP_BODY_LIMIT = 16 * 1024;
 const HOST_BODY_LIMIT = 8 * 1024 * 1024;
@@ -210,6 +214,8 @@ function seenViaRaw(r: HostileRequest, port: number): Seen {
     else headers.set('content-length', values[0]!);
   } else if (framing.kind === 'length' && r.body.kind !== 'none') {
     headers.set('content-length', String(body.length));
+  } else if (framing.kind === 'chunked') {
+    headers.set('transfer-encoding', 'chunked');
   }
   return seen;
 }
@@ -221,10 +227,10 @@ function seenBy(r: HostileRequest, ctx: OracleContext): Seen {
 
 /**
  * The function routes (case-insensitive, an optional trailing slash). The token and user
- * functions take every method but OPTIONS, so a wrong one is a 405 problem, not the host's 404;
- * OPTIONS on any path under /api is the anonymous CORS preflight.
+ * functions take every method, so a wrong one is a 405 problem, not the host's 404. CORS
+ * preflights never reach a route: the host's CORS layer ends them (`corsFor`).
  */
-const FUNCTION_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
+const FUNCTION_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 const ROUTES: { route: Route; path: RegExp; methods: readonly string[]; needsKey: boolean }[] = [
   { route: 'token', path: /^\/api\/token\/?$/i, methods: FUNCTION_METHODS, needsKey: true },
   {
@@ -241,7 +247,6 @@ const ROUTES: { route: Route; path: RegExp; methods: readonly string[]; needsKey
     methods: ['GET'],
     needsKey: false,
   },
-  { route: 'preflight', path: /^\/api(\/.*)?$/i, methods: ['OPTIONS'], needsKey: false },
 ];
 
 const DEMO_CONTENT_TYPES: Record<string, string> = {
@@ -304,38 +309,38 @@ function demoFileAnswer(seen: Seen, root: string): Expectation | undefined {
 }
 
 /**
- * CORS (README: security model): a listed origin is echoed with credentials; `*` allows any
- * origin, never with credentials. A preflight from an allowed origin that names a method also
- * learns what it may send.
+ * The host's CORS layer (dev/host/cors.ts, as azure-functions-host's JobHostCorsMiddleware with
+ * ASP.NET Core's CorsService): nothing without `Origin`; a preflight (`OPTIONS` with
+ * `Access-Control-Request-Method`) ends there with 204, an allowed origin learning the method
+ * and headers it asked for; any other answer to an allowed origin carries the grant. Listed
+ * origins come with credentials (the easyauth host's default), `*` without; `Vary: Origin` when
+ * more than one origin is listed.
  */
 function corsFor(
   seen: Seen,
   allowed: readonly string[] | '*',
-  preflight: boolean,
-): Record<string, string> {
-  const origin = seen.headers.get('origin') ?? '';
+): { preflight: boolean; headers: Record<string, string> } {
+  const origin = seen.headers.get('origin');
+  if (origin === undefined) return { preflight: false, headers: {} };
+  const preflight =
+    seen.method.toUpperCase() === 'OPTIONS' && seen.headers.has('access-control-request-method');
   const headers: Record<string, string> = {};
-  if (allowed === '*') {
-    headers['access-control-allow-origin'] = '*';
-    headers['access-control-expose-headers'] = 'retry-after';
-  } else {
-    if (allowed.length > 0) headers.vary = 'Origin';
-    if (origin !== '' && allowed.includes(origin)) {
-      headers['access-control-allow-origin'] = origin;
-      headers['access-control-allow-credentials'] = 'true';
-      headers['access-control-expose-headers'] = 'retry-after';
-    }
+  if (allowed === '*') headers['access-control-allow-origin'] = '*';
+  else if (allowed.includes(origin)) {
+    headers['access-control-allow-origin'] = origin;
+    headers['access-control-allow-credentials'] = 'true';
+    if (allowed.length > 1) headers.vary = 'Origin';
   }
-  if (
-    preflight &&
-    headers['access-control-allow-origin'] &&
-    (seen.headers.get('access-control-request-method') ?? '') !== ''
-  ) {
-    headers['access-control-allow-methods'] = 'GET, POST, DELETE';
-    headers['access-control-allow-headers'] = 'content-type, x-functions-key, traceparent';
-    headers['access-control-max-age'] = '600';
+  if (preflight && headers['access-control-allow-origin']) {
+    headers['access-control-allow-methods'] = seen.headers.get('access-control-request-method')!;
+    const asked = (seen.headers.get('access-control-request-headers') ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean)
+      .join(',');
+    if (asked) headers['access-control-allow-headers'] = asked;
   }
-  return headers;
+  return { preflight, headers };
 }
 
 /** The session cookie's value as a cookie parser reads it: the first pair with that exact name. */
@@ -349,15 +354,18 @@ function sessionCookie(cookieHeader: string | undefined): string | undefined {
 
 /**
  * A JSON body per the contract: at most 16 KiB, `application/json` when there is one, valid JSON.
- * An empty (all-whitespace) body means "all defaults".
+ * An empty (all-whitespace) body means "all defaults". The host hands the app a body only with
+ * `Content-Length > 0`; a body declared otherwise (chunked) arrives empty and is a 411.
  */
 function jsonBody(seen: Seen): Result<unknown> {
   const declared = Number(seen.headers.get('content-length') ?? '0');
   if (declared > APP_BODY_LIMIT) return fail(413, 'payload_too_large', 'declared body over 16 KiB');
   // Bodies are text: UTF-8, a leading BOM dropped, broken sequences replaced (WHATWG decode).
-  const text = new TextDecoder().decode(seen.body);
+  const text = declared > 0 ? new TextDecoder().decode(seen.body) : '';
   if (Buffer.byteLength(text) > APP_BODY_LIMIT)
     return fail(413, 'payload_too_large', 'body over 16 KiB');
+  if (text === '' && seen.headers.has('transfer-encoding'))
+    return fail(411, 'length_required', 'a body without Content-Length never reaches the app');
   if (text.trim() === '') return { ok: true, value: {} };
   const mediaType = (seen.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (mediaType !== 'application/json') {
@@ -614,6 +622,20 @@ export function expectationFor(r: HostileRequest, ctx: OracleContext): Expectati
   if (url.username !== '' || url.password !== '') {
     return { layer: 'host', status: 400, why: 'URL with userinfo' };
   }
+  const cors = corsFor(seen, ctx.cors[r.host]);
+  if (cors.preflight) {
+    return {
+      layer: 'cors',
+      status: 204,
+      cors: cors.headers,
+      why: 'a preflight, ended by the host',
+    };
+  }
+  return { ...beyondCors(r, seen, url, ctx), cors: cors.headers };
+}
+
+/** Everything behind the host's CORS layer. */
+function beyondCors(r: HostileRequest, seen: Seen, url: URL, ctx: OracleContext): Expectation {
   if (r.host === 'easyauth' && url.pathname.toLowerCase().startsWith('/.auth/')) {
     throw new Error(`the model does not cover the Easy Auth stand-in's own paths: ${url.pathname}`);
   }
@@ -633,8 +655,7 @@ export function expectationFor(r: HostileRequest, ctx: OracleContext): Expectati
   if (declared > HOST_BODY_LIMIT || bodySizeOf(r) > HOST_BODY_LIMIT) {
     return { layer: 'host', status: 413, why: 'body over the host limit' };
   }
-  const answer = routeAnswer(route.route, seen, url, r.host, ctx);
-  return { ...answer, cors: corsFor(seen, ctx.cors[r.host], route.route === 'preflight') };
+  return routeAnswer(route.route, seen, url, r.host, ctx);
 }
 
 function routeAnswer(
@@ -646,8 +667,6 @@ function routeAnswer(
 ): AppAnswer {
   const signedIn = ctx.sessions.has(sessionCookie(seen.headers.get('cookie')) ?? '');
   switch (route) {
-    case 'preflight':
-      return appAnswer('preflight', { status: 204 })('anonymous CORS preflight');
     case 'openapi':
       return appAnswer('openapi', { status: 200 })('the anonymous OpenAPI document');
     case 'health':
