@@ -60,7 +60,7 @@ param maxTokenExpiryMinutes int = 1440
 @description('ACS_TIMEOUT_MS: deadline of one ACS call, then 504.')
 param acsTimeoutMs int = 10000
 
-@description('CORS_ALLOWED_ORIGINS: comma-separated exact browser origins allowed to call the API (the site\'s platform CORS and the app both use it); empty for none.')
+@description('Comma-separated exact browser origins allowed to call the API, or * for any; empty for none. Becomes siteConfig.cors; the platform then hands the app CORS_ALLOWED_ORIGINS itself.')
 param corsAllowedOrigins string = ''
 
 @minValue(0)
@@ -165,7 +165,6 @@ var appSettings = {
   ACS_TIMEOUT_MS: string(acsTimeoutMs)
   // An empty setting means "not set" to the app.
   TOKEN_POLICY: empty(tokenPolicy) ? '' : string(tokenPolicy)
-  CORS_ALLOWED_ORIGINS: corsAllowedOrigins
   RATE_LIMIT_PER_MINUTE: string(rateLimitPerMinute)
   RATE_LIMIT_BURST: string(rateLimitBurst)
   RATE_LIMIT_KEY_PER_MINUTE: string(rateLimitKeyPerMinute)

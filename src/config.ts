@@ -64,6 +64,8 @@ export interface Config {
   oidc: OidcSettings | undefined;
   /** AES-256 key for the token cache; undefined turns the cache off. */
   tokenCacheKey: Buffer | undefined;
+  /** Changing it retires every cached token at once (TOKEN_CACHE_EPOCH); '' when unset. */
+  tokenCacheEpoch: string;
   /**
    * Seconds a token remembered in this process answers without reading the identity map (0: no
    * in-process layer); bounds how late a revoke or delete on another instance is seen here.
@@ -77,6 +79,8 @@ export interface Config {
   defaultExpiryMinutes: number;
   maxExpiryMinutes: number;
   acsTimeoutMs: number;
+  /** Calls of one ACS operation class this instance has in flight at once (ACS_MAX_CONCURRENCY). */
+  acsMaxConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -291,6 +295,8 @@ export const SettingsSchema = z.object({
   DEFAULT_TOKEN_EXPIRY_MINUTES: expiry(60),
   MAX_TOKEN_EXPIRY_MINUTES: expiry(ACS_MAX_EXPIRY_MINUTES),
   ACS_TIMEOUT_MS: integerSetting(10_000, 100, 120_000),
+  // Bounds the 429s an instance collects when ACS's window fills: only calls in flight get them.
+  ACS_MAX_CONCURRENCY: integerSetting(32, 1, 10_000),
   AUTH_MODE: setting((v, fail): AuthMode => {
     if (v === undefined) return 'key';
     return v === 'key' || v === 'easyauth' || v === 'jwt'
@@ -356,6 +362,13 @@ export const SettingsSchema = z.object({
     return v.length <= 256 ? v : fail('must be a claim name of at most 256 characters');
   }),
   OIDC_CLOCK_SKEW_SECONDS: integerSetting(60, 0, 300),
+  // Bump after a key rotation the app cannot see in its own settings (managed identity).
+  TOKEN_CACHE_EPOCH: setting((v, fail) => {
+    if (v === undefined) return '';
+    return /^[A-Za-z0-9._:-]{1,64}$/.test(v)
+      ? v
+      : fail('must be 1-64 letters, digits or . _ : - (for example 2026-12-02)');
+  }),
   // Well under the up to 15 minutes ACS itself may take to enforce a revocation.
   TOKEN_CACHE_LOCAL_SECONDS: integerSetting(30, 0, 300),
 });
@@ -475,6 +488,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authMode: s.AUTH_MODE,
     corsAllowedOrigins: s.CORS_ALLOWED_ORIGINS,
     tokenCacheKey: s.TOKEN_CACHE_KEY,
+    tokenCacheEpoch: s.TOKEN_CACHE_EPOCH,
     tokenCacheLocalSeconds: s.TOKEN_CACHE_LOCAL_SECONDS,
     rateLimits: {
       principal: { perMinute: s.RATE_LIMIT_PER_MINUTE, burst: s.RATE_LIMIT_BURST },
@@ -499,5 +513,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultExpiryMinutes: s.DEFAULT_TOKEN_EXPIRY_MINUTES,
     maxExpiryMinutes: s.MAX_TOKEN_EXPIRY_MINUTES,
     acsTimeoutMs: s.ACS_TIMEOUT_MS,
+    acsMaxConcurrency: s.ACS_MAX_CONCURRENCY,
   };
 }

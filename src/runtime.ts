@@ -6,7 +6,10 @@ import { LocalTokenCache, LocallyCachedCallers } from './domain/localTokenCache'
 import { TokenPolicy } from './domain/tokenPolicy';
 import { AcsIdentityGateway, createIdentityClient } from './infra/acsIdentityGateway';
 import { AcsReachability, type Reachability } from './infra/acsReachability';
+import { RetryBudget } from './infra/acsRetry';
+import { AcsThrottleGate } from './infra/acsThrottleGate';
 import { AesTokenSealer } from './infra/aesTokenSealer';
+import { cacheScopeOf } from './infra/credentialFingerprint';
 import { recordIdentityGone, type AcsCallTally } from './infra/acsCalls';
 import { OidcVerifier } from './infra/oidcVerifier';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
@@ -30,6 +33,8 @@ export interface Services {
   limits: CallerLimits;
   /** Validates bearer tokens (jwt mode only). */
   bearer: OidcVerifier | undefined;
+  /** Which ACS operations this instance is holding back after a 429 (for /api/health). */
+  throttle: AcsThrottleGate;
   /**
    * What the domain reaches ACS through, for one request: the process's one ACS client and (in
    * easyauth mode) its identity map, with every ACS call recorded in the request's tally.
@@ -39,11 +44,13 @@ export interface Services {
 }
 
 export function buildServices(config: Config): Services {
+  const throttle = new AcsThrottleGate(Date.now, config.acsMaxConcurrency);
   const gateway = new AcsIdentityGateway(
     () => createIdentityClient(config.acs),
     config.acsTimeoutMs,
-    undefined,
+    new RetryBudget(),
     config.acs.kind,
+    throttle,
   );
   const { identityMap } = config;
   // Shared by every request: one table client, one sealer. Only the ACS view is per request.
@@ -54,6 +61,7 @@ export function buildServices(config: Config): Services {
     leaseMs: config.acsTimeoutMs + 5_000,
     waitMs: config.acsTimeoutMs + 2_000,
     cache: config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined,
+    cacheScope: cacheScopeOf(config),
   };
   // One per process, shared by every request; only with the sealed cache it stands in front of.
   const local =
@@ -67,6 +75,7 @@ export function buildServices(config: Config): Services {
     reachability,
     limits: new CallerLimits(config.rateLimits),
     bearer: config.oidc && new OidcVerifier(config.oidc),
+    throttle,
     forRequest(tally) {
       const identity = gateway.observedBy(tally);
       const options = callerOptions && {

@@ -44,6 +44,8 @@ export interface AcsContext {
   nowMs: number;
   /** The Teams exchange's request, already checked by `TeamsTokenExchange` (dev/emulator/teams.ts). */
   exchanged?: ExchangedTeamsToken | undefined;
+  /** Told the id of every token issued (the key rotation needs to know which key signed for it). */
+  onIssued?: (jti: string) => void;
 }
 
 /**
@@ -125,6 +127,7 @@ export function performOperation(
       const id = store.create(nowMs);
       const issued = signer.issue(id, granted, minutes, nowMs);
       store.recordIssued(id, issued.claims.jti, nowMs);
+      ctx.onIssued?.(issued.claims.jti);
       return {
         status: 201,
         body: {
@@ -141,6 +144,7 @@ export function performOperation(
       if (!store.isLive(route.id)) throw identityNotFound(route.id);
       const issued = signer.issue(route.id, granted, minutes, nowMs);
       store.recordIssued(route.id, issued.claims.jti, nowMs);
+      ctx.onIssued?.(issued.claims.jti);
       return { status: 200, body: { token: issued.token, expiresOn: issued.expiresOn } };
     }
     case 'revokeAccessTokens':
@@ -160,6 +164,7 @@ export function performOperation(
         exchanged.expiresAtSeconds,
         nowMs,
       );
+      ctx.onIssued?.(issued.claims.jti);
       return { status: 200, body: { token: issued.token, expiresOn: issued.expiresOn } };
     }
   }

@@ -13,3 +13,6 @@ export type {
 } from './types';
 export { ACS_OPERATIONS } from './types';
 export { DEFAULT_FAULTS } from './faults';
+export { ACS_IDENTITY_LIMITS, ACS_QUOTA_WINDOW_SECONDS } from './quotas';
+export type { QuotaConfig, QuotaPatch, QuotaStats } from './quotas';
+export type { KeyType, ResourceKeys } from './accessKeys';

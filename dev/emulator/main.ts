@@ -10,12 +10,17 @@
  *                            issuer, e.g. http://127.0.0.1:7080); unset refuses every one
  * ACS_EMULATOR_STATE       `keep` (default): the resource lives on in LOCAL_STATE_DIR (default
  *                          .dev/) across restarts; `fresh`: a throw-away resource (benchmarks)
+ * ACS_EMULATOR_SECONDARY_ACCESS_KEY  the secondary key (default: random)
+ * ACS_EMULATOR_QUOTAS      on (default: ACS's Identity limits per 30 s) or off
+ * ACS_EMULATOR_QUOTA_WINDOW_SECONDS  quota window (default 30)
+ * ACS_EMULATOR_QUOTA_LIMITS  lower limits for short tests: createUserAndToken=5,issueAccessToken=5
  */
 import path from 'node:path';
 import { applyLocalSettings, loopbackEmulator } from '../host/localSettings';
 import { localState } from '../localState';
 import { decodeAccessKey } from './hmac';
 import { LocalStateError } from './persistence';
+import { quotasFromEnv, type QuotaPatch } from './quotas';
 import { startEmulator } from './server';
 
 const projectRoot = path.resolve(__dirname, '..', '..', '..');
@@ -27,6 +32,8 @@ interface Settings {
   accessKey?: string;
   latencyMs: number;
   stateFile?: string;
+  secondaryAccessKey?: string;
+  quotas: QuotaPatch;
 }
 
 /** Returns the settings, or the message naming the first bad one (never echoing the key). */
@@ -47,21 +54,32 @@ function readSettings(env: NodeJS.ProcessEnv): Settings | string {
   } catch (err) {
     return (err as Error).message;
   }
-  const kept = stateFile === undefined ? {} : { stateFile };
-  const accessKey = env.ACS_EMULATOR_ACCESS_KEY;
-  if (accessKey !== undefined && accessKey !== '') {
+  const quotas = quotasFromEnv(env);
+  if (typeof quotas === 'string') return quotas;
+  const settings: Settings = {
+    port,
+    latencyMs,
+    quotas,
+    ...(stateFile === undefined ? {} : { stateFile }),
+  };
+  for (const [name, field] of [
+    ['ACS_EMULATOR_ACCESS_KEY', 'accessKey'],
+    ['ACS_EMULATOR_SECONDARY_ACCESS_KEY', 'secondaryAccessKey'],
+  ] as const) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
     let bytes: number;
     try {
-      bytes = decodeAccessKey(accessKey).length;
+      bytes = decodeAccessKey(value).length;
     } catch {
-      return 'ACS_EMULATOR_ACCESS_KEY is not valid base64.';
+      return `${name} is not valid base64.`;
     }
     if (bytes < MIN_KEY_BYTES) {
-      return `ACS_EMULATOR_ACCESS_KEY must decode to at least ${MIN_KEY_BYTES} bytes (got ${bytes}).`;
+      return `${name} must decode to at least ${MIN_KEY_BYTES} bytes (got ${bytes}).`;
     }
-    return { port, accessKey, latencyMs, ...kept };
+    settings[field] = value;
   }
-  return { port, latencyMs, ...kept };
+  return settings;
 }
 
 /** The key and port local.settings.json expects of a local emulator, unless set explicitly. */
@@ -92,6 +110,10 @@ async function main(): Promise<void> {
       port: settings.port,
       ...(settings.accessKey === undefined ? {} : { accessKey: settings.accessKey }),
       ...(settings.stateFile === undefined ? {} : { stateFile: settings.stateFile }),
+      ...(settings.secondaryAccessKey === undefined
+        ? {}
+        : { secondaryAccessKey: settings.secondaryAccessKey }),
+      quotas: settings.quotas,
       faults: { latencyMs: settings.latencyMs },
       ...(process.env.ACS_EMULATOR_TEAMS_ISSUER
         ? { teamsIssuer: process.env.ACS_EMULATOR_TEAMS_ISSUER }

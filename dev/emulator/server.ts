@@ -8,7 +8,10 @@ import { API_VERSION, matchAcsRoute, operationOf, performOperation, type Request
 import { handleAdmin, isAdminPath, isLoopback, JWKS_PATH, needsLoopback } from './admin';
 import { AcsError, forbidden, injectedFault } from './errors';
 import { faultsApplyTo, fires, parseFaultPatch } from './faults';
-import { decodeAccessKey, verifyHmac } from './hmac';
+import { AccessKeys } from './accessKeys';
+import { decodeAccessKey } from './hmac';
+import { handleQuotaAdmin } from './quotaAdmin';
+import { QuotaGate } from './quotas';
 import { parseBody, readBody, sendEmpty, sendError, sendJson, sendRaw } from './http';
 import {
   loadState,
@@ -45,12 +48,14 @@ import type { EmulatorOptions, FaultConfig, RunningEmulator } from './types';
  */
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = opts.host ?? '127.0.0.1';
+  if (opts.secondaryAccessKey !== undefined) decodeAccessKey(opts.secondaryAccessKey);
   const random = opts.random ?? Math.random;
   const allowRemoteAdmin = opts.allowRemoteAdmin ?? false;
   // Fail on bad initial faults before a socket is opened, not after.
   const initialFaults = parseFaultPatch(opts.faults ?? {});
+  const quotas = new QuotaGate(opts.quotas ?? {});
   const { accessKey, resourceId, signingKey, store, writer, release } = await openResource(opts);
-  const key = decodeAccessKey(accessKey);
+  decodeAccessKey(accessKey);
 
   const teams = new TeamsTokenExchange(opts.teamsIssuer);
   const server = createServer();
@@ -67,6 +72,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   }
   const { port } = server.address() as AddressInfo;
   const url = `http://${hostForUrl(host)}:${port}`;
+  const keys = new AccessKeys(`${url}/`, accessKey, opts.secondaryAccessKey);
   const state = new EmulatorState(
     store,
     new TokenSigner(signingKey, url, resourceId),
@@ -87,10 +93,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     body: RequestBody,
   ): Promise<void> => {
     const route = matchAcsRoute(req.method ?? '', target.pathname);
+    let keyId: string;
     try {
-      verifyHmac(
+      keyId = keys.verify(
         { method: req.method ?? '', target: req.url ?? '/', headers: req.headers, body: raw },
-        key,
         Date.now(),
       );
     } catch (err) {
@@ -99,6 +105,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     }
     const op = operationOf(route, body);
     state.count(op);
+    // Quotas before injected faults: a throttled call never reaches the operation.
+    quotas.admit(op, Date.now());
 
     const faults: FaultConfig = state.faults();
     const faulted = faultsApplyTo(faults, op);
@@ -124,6 +132,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         signer: state.signer,
         nowMs: Date.now(),
         exchanged,
+        onIssued: (jti) => keys.recordIssued(jti, keyId),
       });
     } finally {
       // What was changed is kept before anything is answered, as ACS keeps what it acknowledged.
@@ -149,9 +158,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         const remoteOk = allowRemoteAdmin || isLoopback(req.socket.remoteAddress);
         if (needsLoopback(target.pathname) && !remoteOk) throw forbidden();
         const method = req.method ?? '';
+        const own = handleQuotaAdmin(method, target.pathname, body, quotas, keys);
+        if (own) return send(res, own);
         const reply = handleAdmin(method, target.pathname, body, state, Date.now());
         await state.persist();
-        return send(res, reply);
+        return send(res, withQuotasAndKeys(target.pathname, body, reply));
       }
       await handleAcs(req, res, target, raw, body);
     } catch (err) {
@@ -163,6 +174,25 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       });
     }
   };
+  /** The shared admin answers, completed with what quotas and key rotation add to them. */
+  const withQuotasAndKeys = (
+    pathname: string,
+    body: RequestBody,
+    reply: { status: number; body?: unknown },
+  ): { status: number; body?: unknown } => {
+    if (pathname === '/admin/stats' && isRecord(reply.body)) {
+      return { ...reply, body: { ...reply.body, quotas: quotas.stats() } };
+    }
+    if (pathname === '/admin/reset') quotas.reset();
+    if (pathname === '/admin/introspect' && isRecord(reply.body) && reply.body.active === true) {
+      const token = body.kind === 'json' && isRecord(body.value) ? body.value.token : undefined;
+      const jti = typeof token === 'string' ? state.signer.verify(token)?.jti : undefined;
+      if (jti !== undefined && keys.revokedByRotation(jti)) {
+        return { ...reply, body: { ...reply.body, active: false, reason: 'revoked' } };
+      }
+    }
+    return reply;
+  };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => void handle(req, res));
 
   let closing: Promise<void> | undefined;
@@ -170,15 +200,26 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   return {
     url,
     endpoint,
-    accessKey,
+    get accessKey() {
+      return keys.list().primaryKey;
+    },
     resourceId,
-    connectionString: `endpoint=${endpoint};accesskey=${accessKey}`,
+    get connectionString() {
+      return keys.list().primaryConnectionString;
+    },
+    keys: () => keys.list(),
+    regenerateKey: (keyType) => keys.regenerate(keyType),
+    quotaStats: () => quotas.stats(),
+    setQuotas: (patch) => void quotas.configure(patch),
     jwksUrl: `${url}${JWKS_PATH}`,
     counts: () => state.counts(),
     identities: () => state.store.list(),
     faults: () => state.faults(),
     setFaults: (f) => void state.setFaults(f),
-    reset: (o) => state.reset(o),
+    reset: (o) => {
+      state.reset(o);
+      quotas.reset();
+    },
     close: () =>
       (closing ??= new Promise<void>((resolve, reject) => {
         shutdown.abort();
@@ -289,4 +330,8 @@ function hostForUrl(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,3 +1,6 @@
+import type { KeyType, ResourceKeys } from './accessKeys';
+import type { QuotaPatch, QuotaStats } from './quotas';
+
 /** The ACS Identity operations the emulator implements, one per SDK call. */
 export type AcsOperation =
   | 'createUser'
@@ -41,8 +44,15 @@ export interface EmulatorOptions {
   host?: string;
   /** Port to listen on (default 0 = a random free port). */
   port?: number;
-  /** Base64 access key of the emulated resource (default: 32 random bytes). */
+  /** Base64 primary access key of the emulated resource (default: 32 random bytes). */
   accessKey?: string;
+  /** Base64 secondary access key (default: 32 random bytes); it signs server calls as well. */
+  secondaryAccessKey?: string;
+  /**
+   * ACS's per-resource quotas (default: the Identity table's limits per 30 s, on). Tests set a
+   * short window and low limits; throughput benchmarks turn them off.
+   */
+  quotas?: QuotaPatch;
   /** Resource id embedded in identity ids and tokens (default: derived from the access key). */
   resourceId?: string;
   /**
@@ -80,11 +90,20 @@ export interface RunningEmulator {
   url: string;
   /** `url + '/'`, the endpoint of the connection string. */
   endpoint: string;
-  accessKey: string;
+  /** The current primary key (it changes when the primary is regenerated). */
+  readonly accessKey: string;
   /** The GUID in every identity id this resource makes (`8:acs:<resourceId>_<guid>`). */
   resourceId: string;
-  /** `endpoint=<endpoint>;accesskey=<accessKey>`, ready for `CommunicationIdentityClient`. */
-  connectionString: string;
+  /** `endpoint=<endpoint>;accesskey=<primary key>`, ready for `CommunicationIdentityClient`. */
+  readonly connectionString: string;
+  /** Both keys and their connection strings (ARM listKeys). */
+  keys(): ResourceKeys;
+  /** Regenerates one key: the old one stops signing and its tokens are revoked. */
+  regenerateKey(keyType: KeyType): ResourceKeys;
+  /** Admitted and throttled calls per operation, with the limits in force. */
+  quotaStats(): Record<AcsOperation, QuotaStats>;
+  /** Merges quota settings (throws on invalid ones) and starts every window afresh. */
+  setQuotas(patch: QuotaPatch): void;
   /** Where the public key that signs access tokens is published. */
   jwksUrl: string;
   /** Requests received per operation (faulted and invalid ones included); `rejected` = failed auth. */

@@ -28,6 +28,19 @@ export const HealthSchema = z.object({
     latencyMs: z.number(),
     checkedAt: z.iso.datetime(),
     auth: z.enum(['connectionString', 'managedIdentity']),
+    /** ACS operations this instance holds back after a 429, with the seconds left. */
+    throttled: z.array(
+      z.object({
+        operation: z.enum([
+          'createUserAndToken',
+          'issueAccessToken',
+          'revokeAccessTokens',
+          'deleteIdentity',
+          'exchangeTeamsToken',
+        ]),
+        retryAfterSeconds: z.int(),
+      }),
+    ),
   }),
   /** Whether each client a token request needs could be built (identityMap: easyauth mode). */
   checks: z.object({

@@ -13,6 +13,12 @@ export interface CallerIdentitiesOptions {
   waitMs: number;
   /** Keeps each principal's last token, sealed, in its row; undefined turns the cache off. */
   cache?: TokenSealer | undefined;
+  /**
+   * Also binds every cache entry (the ACS credential's fingerprint and TOKEN_CACHE_EPOCH): an entry
+   * sealed under another credential or epoch does not open, so a rotated key's tokens are never
+   * served from the cache.
+   */
+  cacheScope?: string;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   /** Told when a mapped identity turned out to be gone and is being replaced. */
@@ -156,7 +162,7 @@ export class CallerIdentities {
     id: string,
     grant: TokenGrant,
   ): Promise<IssuedIdentity> {
-    const binding = bindingOf(record.principalKey, id, record.generation);
+    const binding = this.bindingOf(record.principalKey, id, record.generation);
     const cached = record.cache ? this.options.cache?.open(record.cache, binding) : undefined;
     if (cached && servesGrant(cached, grant, this.now())) {
       return {
@@ -173,6 +179,15 @@ export class CallerIdentities {
         .catch(() => undefined);
     }
     return { communicationUserId: id, accessToken: token };
+  }
+
+  /**
+   * What a sealed cache entry is bound to: one principal, one identity, one revocation generation,
+   * and the cache scope (credential and epoch) it was written under.
+   */
+  private bindingOf(principalKey: string, communicationUserId: string, generation: number) {
+    const base = `${principalKey}|${communicationUserId}|${generation}`;
+    return this.options.cacheScope === undefined ? base : `${base}|${this.options.cacheScope}`;
   }
 
   private reservation(generation: number) {
@@ -197,22 +212,26 @@ export class CallerIdentities {
       throw err;
     }
     const id = issued.communicationUserId;
-    const done = await this.options.map.replace(owned, {
-      communicationUserId: id,
-      generation: owned.generation,
-      cache: this.options.cache?.seal(
-        toCachedToken(issued.accessToken, grant),
-        bindingOf(owned.principalKey, id, owned.generation),
-      ),
-    });
+    let done;
+    try {
+      done = await this.options.map.replace(owned, {
+        communicationUserId: id,
+        generation: owned.generation,
+        cache: this.options.cache?.seal(
+          toCachedToken(issued.accessToken, grant),
+          this.bindingOf(owned.principalKey, id, owned.generation),
+        ),
+      });
+    } catch (err) {
+      // The map could not record it (a storage timeout under load): nobody could ever reach this
+      // identity again. Should the write have landed after all, the row names a deleted identity,
+      // which the next request replaces.
+      await this.options.identity.deleteUser(id).catch(() => undefined);
+      throw err;
+    }
     if (done) return issued;
     // Our lease ran out and another request took the row over: never leave our identity orphaned.
     await this.options.identity.deleteUser(id).catch(() => undefined);
     return undefined;
   }
-}
-
-/** What a sealed cache entry is bound to: one principal, one identity, one revocation generation. */
-function bindingOf(principalKey: string, communicationUserId: string, generation: number): string {
-  return `${principalKey}|${communicationUserId}|${generation}`;
 }

@@ -10,9 +10,12 @@ import { services } from '../runtime';
  * (ACS answers, and the ACS client, its credential and in easyauth mode the identity map client
  * can be built), else 503. It says nothing about the configuration beyond how the service
  * authenticates to ACS; why a check failed goes to the log (error name and code only).
+ * `acs.throttled` lists the operations ACS is throttling for this instance: reported, never failed
+ * on, since the instance still serves cached callers and a failing probe would only take it out
+ * of rotation and push its load onto the others.
  */
 export const healthHandler = endpoint(['GET'], async (_request, context) => {
-  const { config } = services();
+  const { config, throttle } = services();
   const readiness = await services().readiness();
   for (const { check, error } of readiness.failures) {
     logEvent(context, 'warn', 'not_ready', {
@@ -23,7 +26,7 @@ export const healthHandler = endpoint(['GET'], async (_request, context) => {
   }
   return json(readiness.ready ? 200 : 503, {
     status: readiness.ready ? 'ready' : 'degraded',
-    acs: { ...readiness.acs, auth: config.acs.kind },
+    acs: { ...readiness.acs, auth: config.acs.kind, throttled: throttle.throttled() },
     checks: readiness.checks,
   });
 });

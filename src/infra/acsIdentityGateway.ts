@@ -5,6 +5,7 @@ import type { AcsScope } from '../domain/scopes';
 import type { AccessToken, IdentityService, IssuedIdentity } from '../domain/identityService';
 import { fromAcsError, fromTeamsExchangeError } from './acsErrors';
 import { refusedBeforeProcessing, retryDelayMs, RetryBudget, type Repeatability } from './acsRetry';
+import { AcsThrottleGate, type AcsOperationClass } from './acsThrottleGate';
 import { recordAcsCall, recordUnknownCreate, type AcsCallTally } from './acsCalls';
 
 /**
@@ -46,6 +47,7 @@ export class AcsIdentityGateway {
     private readonly budget = new RetryBudget(),
     /** How the client signs in, so that a refusal can name the setting to check. */
     private readonly credential?: AcsConnection['kind'],
+    private readonly gate = new AcsThrottleGate(),
   ) {}
 
   /** This gateway (same client, same retry budget) recording every ACS call in `facts`. */
@@ -68,8 +70,12 @@ export class AcsIdentityGateway {
   ): Promise<AccessToken> {
     try {
       // Nothing is created: repeating the exchange is safe.
-      const result = await this.call(facts, 'idempotent', (client, abortSignal) =>
-        client.getTokenForTeamsUser({ teamsUserAadToken, clientId, userObjectId, abortSignal }),
+      const result = await this.call(
+        facts,
+        'idempotent',
+        'exchangeTeamsToken',
+        (client, abortSignal) =>
+          client.getTokenForTeamsUser({ teamsUserAadToken, clientId, userObjectId, abortSignal }),
       );
       return { token: result.token, expiresOn: result.expiresOn };
     } catch (err) {
@@ -82,7 +88,7 @@ export class AcsIdentityGateway {
     scopes: AcsScope[],
     expiresInMinutes: number,
   ): Promise<IssuedIdentity> {
-    const result = await this.call(facts, 'create', (client, abortSignal) =>
+    const result = await this.call(facts, 'create', 'createUserAndToken', (client, abortSignal) =>
       client.createUserAndToken(scopes, { tokenExpiresInMinutes: expiresInMinutes, abortSignal }),
     );
     return {
@@ -97,7 +103,7 @@ export class AcsIdentityGateway {
     scopes: AcsScope[],
     expiresInMinutes: number,
   ): Promise<AccessToken> {
-    const result = await this.call(facts, 'idempotent', (client, abortSignal) =>
+    const result = await this.call(facts, 'idempotent', 'issueAccessToken', (client, abortSignal) =>
       client.getToken({ communicationUserId: id }, scopes, {
         tokenExpiresInMinutes: expiresInMinutes,
         abortSignal,
@@ -107,13 +113,13 @@ export class AcsIdentityGateway {
   }
 
   private async revokeTokens(facts: AcsCallTally, id: string): Promise<void> {
-    await this.call(facts, 'idempotent', (client, abortSignal) =>
+    await this.call(facts, 'idempotent', 'revokeAccessTokens', (client, abortSignal) =>
       client.revokeTokens({ communicationUserId: id }, { abortSignal }),
     );
   }
 
   private async deleteUser(facts: AcsCallTally, id: string): Promise<void> {
-    await this.call(facts, 'idempotent', (client, abortSignal) =>
+    await this.call(facts, 'idempotent', 'deleteIdentity', (client, abortSignal) =>
       client.deleteUser({ communicationUserId: id }, { abortSignal }),
     );
   }
@@ -121,14 +127,33 @@ export class AcsIdentityGateway {
   private async call<T>(
     facts: AcsCallTally,
     repeatability: Repeatability,
+    operationClass: AcsOperationClass,
     operation: (client: CommunicationIdentityClient, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     // The deadline is for ACS's answer: loading the SDK on a cold instance must not spend it.
     const client = await this.connected();
+    // One of this class's in-flight slots (ACS_MAX_CONCURRENCY), waited for at most ACS_TIMEOUT_MS.
+    const release = await this.gate.acquire(operationClass, this.timeoutMs);
+    try {
+      return await this.attempts(facts, repeatability, operationClass, client, operation);
+    } finally {
+      release();
+    }
+  }
+
+  private async attempts<T>(
+    facts: AcsCallTally,
+    repeatability: Repeatability,
+    operationClass: AcsOperationClass,
+    client: CommunicationIdentityClient,
+    operation: (client: CommunicationIdentityClient, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const deadline = Date.now() + this.timeoutMs;
     const signal = AbortSignal.timeout(this.timeoutMs);
     this.budget.recordCall();
     for (let attempt = 0; ; attempt++) {
+      // Never into a window ACS has said it refuses, first attempts and retries alike.
+      this.gate.check(operationClass);
       const started = performance.now();
       try {
         const result = await operation(client, signal);
@@ -136,9 +161,12 @@ export class AcsIdentityGateway {
         return result;
       } catch (err) {
         recordAcsCall(facts, performance.now() - started, attempt > 0);
-        const delay = signal.aborted
-          ? undefined
-          : retryDelayMs(repeatability, err, attempt, deadline - Date.now());
+        // A 429 shuts the class for its Retry-After; the caller, not this request, waits it out.
+        const throttled = this.gate.learn(operationClass, err);
+        const delay =
+          signal.aborted || throttled
+            ? undefined
+            : retryDelayMs(repeatability, err, attempt, deadline - Date.now());
         if (delay !== undefined && this.budget.tryRetry()) {
           await sleep(delay);
           continue;

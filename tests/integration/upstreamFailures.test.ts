@@ -34,7 +34,6 @@ const requestToken = () =>
 
 describe('ACS failures map to gateway statuses', () => {
   it.each([
-    [{ errorStatus: 429, errorRate: 1, retryAfterSeconds: 17 }, 429, 'upstream_throttled', '17'],
     [{ errorStatus: 503, errorRate: 1, retryAfterSeconds: 9 }, 503, 'upstream_unavailable', '9'],
     [{ errorStatus: 500, errorRate: 1 }, 502, 'upstream_error', null],
     [{ dropRate: 1 }, 503, 'upstream_unavailable', '5'],
@@ -57,6 +56,23 @@ describe('ACS failures map to gateway statuses', () => {
     expect((await requestToken()).status).toBe(503);
     emulator.reset();
     expect((await requestToken()).status).toBe(200);
+  });
+
+  // Last: the 429 shuts creates on this host for its Retry-After (the throttle gate).
+  it('maps a 429 to 429 upstream_throttled with ACS Retry-After, and holds creates back', async () => {
+    emulator.setFaults({ errorStatus: 429, errorRate: 1, retryAfterSeconds: 17 });
+    const answer = await requestToken();
+    expect(answer.status).toBe(429);
+    expect(answer.headers.get('content-type')).toBe('application/problem+json');
+    expect(answer.headers.get('retry-after')).toBe('17');
+    expect(answer.json).toMatchObject({ code: 'upstream_throttled', status: 429 });
+    expect(answer.text).not.toMatch(/eyJ|accesskey|RestError|\.js:\d+/);
+    expect(emulator.counts().createUserAndToken).toBe(1);
+    emulator.reset();
+    const held = await requestToken();
+    expect(held.status).toBe(429);
+    expect(Number(held.headers.get('retry-after'))).toBeLessThanOrEqual(17);
+    expect(emulator.counts().createUserAndToken).toBe(0);
   });
 });
 

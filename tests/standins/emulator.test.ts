@@ -620,10 +620,13 @@ describe('ACS emulator admin surface', () => {
     await client.deleteUser(user);
     const res = await admin('GET', '/admin/stats');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({
+    const stats = (await res.json()) as { quotas: Record<string, { admitted: number }> };
+    expect(stats).toMatchObject({
       calls: { ...ZERO_COUNTS, createUser: 1, createUserAndToken: 1, deleteIdentity: 1 },
       identities: { total: 2, active: 1, deleted: 1 },
     });
+    expect(Object.keys(stats).sort()).toEqual(['calls', 'identities', 'quotas']);
+    expect(stats.quotas.createUser?.admitted).toBe(1);
   });
 
   it('lists identities', async () => {

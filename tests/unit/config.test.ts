@@ -20,6 +20,8 @@ describe('loadConfig', () => {
       authMode: 'key',
       corsAllowedOrigins: [],
       tokenCacheKey: undefined,
+      tokenCacheEpoch: '',
+      acsMaxConcurrency: 32,
       tokenCacheLocalSeconds: 30,
       rateLimits: {
         principal: { perMinute: 30, burst: 60 },
