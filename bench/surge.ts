@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { startAzurite } from '../dev/azurite';
+import { ACS_IDENTITY_LIMITS } from '../dev/emulator/quotas';
 import { spawnHost, type HostProcess } from '../dev/host/spawnHost';
 import { workerNodeOptions } from './lib/deployment';
 import { eachLimited, send, type Answer } from './lib/http';
@@ -48,15 +49,6 @@ const settings = {
   quotaWindowSeconds: intSetting('SURGE_QUOTA_WINDOW_SECONDS', 30, 1, 3600),
   /** Percent of ACS's real limits (100 = 1:1). */
   quotaPercent: intSetting('SURGE_QUOTA_PERCENT', 100, 1, 1000),
-};
-
-const REAL_LIMITS: Record<string, number> = {
-  createUser: 1000,
-  createUserAndToken: 1000,
-  issueAccessToken: 1000,
-  deleteIdentity: 500,
-  revokeAccessTokens: 500,
-  exchangeTeamsToken: 500,
 };
 
 interface AcsRecord {
@@ -173,7 +165,7 @@ async function quotaTotals(emulator: EmulatorProcess): Promise<{ calls: number; 
 /** ACS's limits as configured for this run, with every window starting afresh. */
 async function setQuotas(emulator: EmulatorProcess, enabled: boolean): Promise<void> {
   const limits = Object.fromEntries(
-    Object.entries(REAL_LIMITS).map(([op, n]) => [
+    Object.entries(ACS_IDENTITY_LIMITS).map(([op, n]) => [
       op,
       Math.max(1, Math.round((n * settings.quotaPercent) / 100)),
     ]),

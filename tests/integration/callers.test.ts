@@ -3,6 +3,7 @@ import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { call, type Answer } from '../support/http';
 import { verifyWithJwks } from '../support/jwt';
+import { devLogin, postToken, uniqueUser } from '../support/easyAuthSession';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
 
 const TOKEN_POLICY = JSON.stringify({
@@ -15,7 +16,6 @@ const TOKEN_POLICY = JSON.stringify({
 let emulator: RunningEmulator;
 let azurite: TestAzurite;
 let host: LocalHostProcess;
-let run = 0;
 
 async function startHost(): Promise<LocalHostProcess> {
   return startLocalHost({
@@ -39,29 +39,10 @@ afterAll(async () => {
 beforeEach(() => emulator.reset());
 
 /** A unique user per test, so tests never share a mapping. */
-function userName(label: string): string {
-  return `${label}-${Date.now()}-${++run}`;
-}
-
-async function login(user: string, roles = 'member'): Promise<string> {
-  const answer = await fetch(`${host.url}/.auth/login/dev?user=${user}&roles=${roles}`);
-  expect(answer.status).toBe(200);
-  const cookie = answer.headers.getSetCookie()[0] ?? '';
-  expect(cookie).toMatch(/^AppServiceAuthSession=.+; Path=\/; HttpOnly; SameSite=Lax/);
-  return cookie.split(';')[0] ?? '';
-}
-
-function token(
-  cookie: string | undefined,
-  json: unknown = { scopes: ['voip'] },
-  headers: Record<string, string> = {},
-) {
-  return call(`${host.url}/api/token`, {
-    method: 'POST',
-    headers: { ...(cookie ? { cookie } : {}), ...headers },
-    json,
-  });
-}
+const userName = uniqueUser;
+const login = (user: string, roles?: string) => devLogin(host.url, user, roles);
+const token = (cookie: string | undefined, json?: unknown, headers?: Record<string, string>) =>
+  postToken(host.url, cookie, json, headers);
 
 const idOf = (a: Answer) =>
   (a.json as { user: { communicationUserId: string } }).user.communicationUserId;
