@@ -28,14 +28,16 @@ function declaresBody(request: HttpRequest): boolean {
 export async function readJsonBody(request: HttpRequest): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const text = await request.text();
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw tooLarge();
-  if (text === '' && declaresBody(request)) {
+  // Bytes, not text(): UTF-8 decoding drops a leading BOM, and a body of only a BOM did arrive.
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
+  if (bytes.byteLength === 0 && declaresBody(request)) {
     throw new AppError(
       'length_required',
       'The body was sent without a Content-Length (for instance chunked), and Azure Functions does not pass such a body on. Send it with a Content-Length header.',
     );
   }
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === '') return {};
   const contentType = request.headers.get('content-type') ?? '';
   const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
