@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 import { type RunningEmulator, startEmulator } from '../../dev/emulator';
+import type { AccessTokenClaims as JwtClaims } from '../../dev/emulator/tokens';
 import { eventually } from '../support/poll';
 
 const execFileAsync = promisify(execFile);
@@ -38,18 +39,6 @@ interface SdkError {
   code?: string;
   details?: unknown;
   response?: { headers: { get(name: string): string | undefined } };
-}
-
-interface JwtClaims {
-  sub: string;
-  skypeid: string;
-  acsScope: string;
-  scp: string[];
-  iat: number;
-  exp: number;
-  jti: string;
-  iss: string;
-  resourceId: string;
 }
 
 let emu: RunningEmulator;
