@@ -21,6 +21,8 @@ import { buildRoutes, readRoutePrefix } from './host/routes';
 import { createLocalHost, type PlatformLayer } from './host/server';
 import { staticFiles } from './host/staticFiles';
 import { listenOnLoopback } from './host/listen';
+import { startLocalTimers } from './host/localTimers';
+import type { TimerRegistration } from './host/timers';
 import { DEV_AUDIENCE, startIssuer, type RunningIssuer } from './issuer';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
@@ -133,12 +135,15 @@ async function main(): Promise<void> {
   // First: it holds nothing, so a Ctrl-C while it starts loses nothing either.
   const issuer = await startLocalIssuer();
   let servers: Server[] = [];
+  let timers: { stop(): Promise<void> } | undefined = undefined;
   /**
    * Every part gets one orderly stop, in order: the host (nothing new reaches the services),
    * then the emulator (its last change is on disk) and the issuer, then Azurite (it saves its
    * tables). Each wait is bounded, so a stop always ends.
    */
   const stopAll = async () => {
+    // Timers first: a run in progress ends while the services it needs are still there.
+    await timers?.stop();
     await closeHost(servers);
     await Promise.all([emulator?.close(), issuer.close()]);
     await azurite?.stop();
@@ -191,7 +196,8 @@ async function main(): Promise<void> {
     // This host plays App Service: it is the platform that says Easy Auth is on.
     env.WEBSITE_AUTH_ENABLED ??= 'True';
   }
-  if (easyAuth || jwt) {
+  // The identity pool (POOL_SIZE) keeps its rows beside the identity map, in every mode.
+  if (easyAuth || jwt || Number(env.POOL_SIZE?.trim() || 0) > 0) {
     if (!env.IDENTITY_MAP_CONNECTION && !env.IDENTITY_MAP_ENDPOINT) {
       azurite = await startLocalAzurite(state);
       env.IDENTITY_MAP_CONNECTION = azurite.connectionString;
@@ -201,9 +207,15 @@ async function main(): Promise<void> {
 
   let routes;
   let routePrefix;
+  const timerFunctions: TimerRegistration[] = [];
   try {
     routePrefix = readRoutePrefix(appRoot);
-    routes = buildRoutes(loadApp(appRoot, env.LOCAL_HOST_ENTRIES), routePrefix);
+    routes = buildRoutes(loadApp(appRoot, env.LOCAL_HOST_ENTRIES, timerFunctions), routePrefix);
+    // Timer triggers need AzureWebJobsStorage (their singleton lock): Azurite, as for `func start`.
+    if (timerFunctions.length > 0 && !env.AzureWebJobsStorage?.trim()) {
+      azurite ??= await startLocalAzurite(state);
+      env.AzureWebJobsStorage = azurite.connectionString;
+    }
   } catch (err) {
     await stopAll();
     throw err;
@@ -232,6 +244,7 @@ async function main(): Promise<void> {
   ];
   const host = createLocalHost({ routes, keys, log: jsonLineSink(env.LOG_LEVEL), platform });
   servers = await listenOnLoopback(host, port);
+  timers = startLocalTimers(appRoot, timerFunctions, env, jsonLineSink(env.LOG_LEVEL));
   const actualPort = (servers[0]?.address() as AddressInfo).port;
   const base = `http://localhost:${actualPort}`;
 
@@ -259,6 +272,10 @@ async function main(): Promise<void> {
         ? `  ACS: emulator at ${emulator.url} (stats: ${emulator.url}/admin/stats), resource ${emulator.resourceId}`
         : '  ACS: the resource configured in ACS_CONNECTION_STRING / ACS_ENDPOINT',
       azurite ? `  Identity map: Azurite on 127.0.0.1:${azurite.port}` : '',
+      ...timerFunctions.map(
+        (t) =>
+          `  ${t.name.padEnd(nameWidth)} timer ${t.trigger.schedule}${t.trigger.runOnStartup ? ', on start-up' : ''} (one instance at a time)`,
+      ),
       emulator || azurite
         ? `  Local state: ${shown(state.dir)}${emulator && !state.emulatorFile ? ' (emulator: throw-away)' : ''}; \`npm run reset\` clears it`
         : '',

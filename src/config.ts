@@ -81,6 +81,19 @@ export interface Config {
   acsTimeoutMs: number;
   /** Calls of one ACS operation class this instance has in flight at once (ACS_MAX_CONCURRENCY). */
   acsMaxConcurrency: number;
+  /** The pool of identities made in advance (POOL_*); undefined when POOL_SIZE is 0. */
+  pool: PoolSettings | undefined;
+}
+
+/** The identity pool (docs/design.md, "Identity pool"; docs/configuration.md has the arithmetic). */
+export interface PoolSettings {
+  size: number;
+  /** Share (0-1] of each ACS quota window the filler may spend, per operation. */
+  quotaShare: number;
+  /** The grant every pooled token is issued for; only requests for exactly this grant claim. */
+  grant: { scopes: AcsScope[]; expiresInMinutes: number };
+  /** Where pool rows live: the identity map's table, in a partition of their own. */
+  table: TableConnection;
 }
 
 export class ConfigError extends Error {
@@ -167,22 +180,24 @@ function checkStorageConnectionString(value: string, fail: (message: string) => 
   return value;
 }
 
+function parseScopes(text: string, fail: (message: string) => never): AcsScope[] {
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(ACS_SCOPES as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0) {
+    fail(
+      `must be a comma-separated list of ${ACS_SCOPES.join(', ')}${
+        unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''
+      }`,
+    );
+  }
+  return [...new Set(names)] as AcsScope[];
+}
+
 function scopeList(defaultValue: string) {
-  return setting((value, fail) => {
-    const names = (value ?? defaultValue)
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    const unknown = names.filter((n) => !(ACS_SCOPES as readonly string[]).includes(n));
-    if (names.length === 0 || unknown.length > 0) {
-      fail(
-        `must be a comma-separated list of ${ACS_SCOPES.join(', ')}${
-          unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''
-        }`,
-      );
-    }
-    return [...new Set(names)] as AcsScope[];
-  });
+  return setting((value, fail) => parseScopes(value ?? defaultValue, fail));
 }
 
 function integerSetting(defaultValue: number, min: number, max: number) {
@@ -371,6 +386,23 @@ export const SettingsSchema = z.object({
   }),
   // Well under the up to 15 minutes ACS itself may take to enforce a revocation.
   TOKEN_CACHE_LOCAL_SECONDS: integerSetting(30, 0, 300),
+  // The identity pool: 0 turns it off. The bound keeps one fill's listing of the pool bounded.
+  POOL_SIZE: integerSetting(0, 0, 100_000),
+  POOL_QUOTA_SHARE: setting((v, fail) => {
+    if (v === undefined) return 0.25;
+    const n = /^(0|1)?(\.\d{1,4})?$/.test(v) && v !== '.' ? Number(v) : NaN;
+    return n > 0 && n <= 1
+      ? n
+      : fail('must be a fraction above 0 and at most 1 (for example 0.25)');
+  }),
+  POOL_SCOPES: setting((v, fail) => (v === undefined ? undefined : parseScopes(v, fail))),
+  POOL_TOKEN_EXPIRY_MINUTES: setting((v, fail) => {
+    if (v === undefined) return undefined;
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
+    return n >= ACS_MIN_EXPIRY_MINUTES && n <= ACS_MAX_EXPIRY_MINUTES
+      ? n
+      : fail(`must be a whole number from ${ACS_MIN_EXPIRY_MINUTES} to ${ACS_MAX_EXPIRY_MINUTES}`);
+  }),
 });
 
 /** Parses the environment once, at start-up; throws a `ConfigError` naming each bad setting. */
@@ -483,6 +515,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`TOKEN_POLICY: role ${role} maxExpiryMinutes exceeds MAX_TOKEN_EXPIRY_MINUTES`);
     }
   }
+  const pool = s.POOL_SIZE > 0 ? poolSettings(s, identityMap, problems) : undefined;
   if (problems.length > 0 || !acs) throw new ConfigError(problems);
   return {
     authMode: s.AUTH_MODE,
@@ -514,5 +547,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxExpiryMinutes: s.MAX_TOKEN_EXPIRY_MINUTES,
     acsTimeoutMs: s.ACS_TIMEOUT_MS,
     acsMaxConcurrency: s.ACS_MAX_CONCURRENCY,
+    pool,
+  };
+}
+
+type Settings = z.infer<typeof SettingsSchema>;
+
+/**
+ * The pool's settings, or problems: pooled tokens are sealed like cached ones (TOKEN_CACHE_KEY)
+ * and pool rows live beside the identity map, which key mode then needs too.
+ */
+function poolSettings(
+  s: Settings,
+  identityMap: TableConnection | undefined,
+  problems: string[],
+): PoolSettings | undefined {
+  const scopes = s.POOL_SCOPES ?? s.DEFAULT_SCOPES;
+  const expiresInMinutes = s.POOL_TOKEN_EXPIRY_MINUTES ?? s.DEFAULT_TOKEN_EXPIRY_MINUTES;
+  const before = problems.length;
+  if (!s.TOKEN_CACHE_KEY) {
+    problems.push('POOL_SIZE: the pool needs TOKEN_CACHE_KEY (pooled tokens are sealed with it)');
+  }
+  if (!identityMap) {
+    problems.push(
+      'POOL_SIZE: the pool needs IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT (its rows live there)',
+    );
+  }
+  const outside = scopes.filter((scope) => !s.ALLOWED_SCOPES.includes(scope));
+  if (outside.length > 0) {
+    problems.push(`POOL_SCOPES: ${outside.join(', ')} not in ALLOWED_SCOPES`);
+  }
+  if (expiresInMinutes > s.MAX_TOKEN_EXPIRY_MINUTES) {
+    problems.push('POOL_TOKEN_EXPIRY_MINUTES: must not exceed MAX_TOKEN_EXPIRY_MINUTES');
+  }
+  if (problems.length > before || !identityMap) return undefined;
+  return {
+    size: s.POOL_SIZE,
+    quotaShare: s.POOL_QUOTA_SHARE,
+    grant: { scopes, expiresInMinutes },
+    table: identityMap,
   };
 }

@@ -9,6 +9,7 @@ import './functions/revoke';
 import './functions/user';
 import './functions/health';
 import './functions/openapi';
+import './functions/identityPool';
 
 const { config } = services();
 
@@ -26,5 +27,8 @@ console.info(
           ? 'on'
           : 'off (TOKEN_CACHE_KEY not set)',
     corsOrigins: config.corsAllowedOrigins === '*' ? '*' : config.corsAllowedOrigins.length,
+    pool: config.pool
+      ? { size: config.pool.size, quotaShare: config.pool.quotaShare, grant: config.pool.grant }
+      : 'off (POOL_SIZE is 0)',
   }),
 );

@@ -13,6 +13,9 @@ import { cacheScopeOf } from './infra/credentialFingerprint';
 import { recordIdentityGone, type AcsCallTally } from './infra/acsCalls';
 import { OidcVerifier } from './infra/oidcVerifier';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
+import { TableIdentityPool } from './infra/tableIdentityPool';
+import { PoolClaims, type PoolSummary } from './domain/identityPool';
+import { fillPool, PoolBudget, type PoolRunReport } from './domain/poolFiller';
 
 /** What a token request needs, checked for `/api/health`. */
 export interface Readiness {
@@ -41,7 +44,19 @@ export interface Services {
    */
   forRequest(tally: AcsCallTally): IdentityAccess;
   readiness(): Promise<Readiness>;
+  /** The identity pool (POOL_SIZE > 0): its timer's run and what /api/health says of it. */
+  pool: PoolService | undefined;
 }
+
+export interface PoolService {
+  /** One run of the filler, its ACS calls recorded in `tally`; ends by `deadline` (epoch ms). */
+  run(tally: AcsCallTally, deadline: number): Promise<PoolRunReport>;
+  /** What the last run left (any instance's), or undefined before the first. */
+  summary(): Promise<PoolSummary | undefined>;
+}
+
+/** How long a recorded claim may take to write its mapping before the filler finishes it. */
+const POOL_CLAIM_LEASE_MS = 60_000;
 
 export function buildServices(config: Config): Services {
   const throttle = new AcsThrottleGate(Date.now, config.acsMaxConcurrency);
@@ -52,16 +67,34 @@ export function buildServices(config: Config): Services {
     config.acs.kind,
     throttle,
   );
-  const { identityMap } = config;
+  const { identityMap, pool: poolSettings } = config;
   // Shared by every request: one table client, one sealer. Only the ACS view is per request.
   const map = identityMap && new TableIdentityMap(() => createTableClient(identityMap));
+  const sealer = config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined;
+  const cacheScope = cacheScopeOf(config);
+  // Config guarantees the sealer and a table whenever the pool is on.
+  const poolStore =
+    poolSettings && new TableIdentityPool(() => createTableClient(poolSettings.table));
+  const poolClaims =
+    poolSettings &&
+    poolStore &&
+    sealer &&
+    new PoolClaims({
+      store: poolStore,
+      sealer,
+      scope: cacheScope,
+      grant: poolSettings.grant,
+      size: poolSettings.size,
+    });
+  const poolBudget = poolSettings && new PoolBudget(poolSettings.quotaShare);
   const callerOptions = map && {
     map,
     // A reservation must outlive the slowest ACS call its holder can make.
     leaseMs: config.acsTimeoutMs + 5_000,
     waitMs: config.acsTimeoutMs + 2_000,
-    cache: config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined,
-    cacheScope: cacheScopeOf(config),
+    cache: sealer,
+    cacheScope,
+    pool: poolClaims,
   };
   // One per process, shared by every request; only with the sealed cache it stands in front of.
   const local =
@@ -85,12 +118,33 @@ export function buildServices(config: Config): Services {
       };
       return {
         identity,
+        pool: poolClaims,
         // One ACS identity per signed-in principal (easyauth and jwt modes).
         callers:
           options &&
           (local ? new LocallyCachedCallers(options, local) : new CallerIdentities(options)),
       };
     },
+    pool:
+      poolSettings && poolStore && sealer && poolBudget
+        ? {
+            run: (tally, deadline) =>
+              fillPool({
+                store: poolStore,
+                map,
+                identity: gateway.observedBy(tally),
+                sealer,
+                scope: cacheScope,
+                grant: poolSettings.grant,
+                size: poolSettings.size,
+                budget: poolBudget,
+                claimLeaseMs: POOL_CLAIM_LEASE_MS,
+                fillLeaseMs: config.acsTimeoutMs + 5_000,
+                deadline,
+              }),
+            summary: () => poolStore.summary(),
+          }
+        : undefined,
     async readiness() {
       // Build the clients before probing: the first build loads the SDK modules synchronously,
       // and a probe started alongside would spend its timeout waiting for the event loop (a cold

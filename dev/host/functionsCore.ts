@@ -1,5 +1,6 @@
 import Module from 'node:module';
 import type { HttpHandler } from '@azure/functions';
+import type { TimerRegistration, TimerTriggerBinding } from './timers';
 
 /** One `app.http(...)` registration as the library hands it to the worker. */
 export interface Registration {
@@ -28,16 +29,28 @@ interface CoreFunctionMetadata {
  * hands us each registration exactly as it would hand it to Azure, so the host needs no route
  * table of its own.
  */
-export function createFunctionsCore(registrations: Registration[]) {
+export function createFunctionsCore(
+  registrations: Registration[],
+  timers: TimerRegistration[] = [],
+) {
   return {
     version: 'local-host',
     registerFunction(metadata: CoreFunctionMetadata, handler: HttpHandler) {
       const name = metadata.name ?? 'unnamed';
-      const trigger = Object.values(metadata.bindings ?? {}).find((b) => b.type === 'httpTrigger');
-      if (!trigger) {
-        console.warn(`[host] ${name}: only HTTP triggers run locally; skipped`);
-      } else {
+      const bindings = Object.values(metadata.bindings ?? {});
+      const trigger = bindings.find((b) => b.type === 'httpTrigger');
+      // The timer binding as toCoreFunctionMetadata writes it: schedule, runOnStartup, useMonitor.
+      const timer = bindings.find((b) => b.type === 'timerTrigger');
+      if (trigger) {
         registrations.push({ name, trigger: trigger as HttpTriggerBinding, handler });
+      } else if (timer) {
+        timers.push({
+          name,
+          trigger: timer as unknown as TimerTriggerBinding,
+          handler: handler as unknown as TimerRegistration['handler'],
+        });
+      } else {
+        console.warn(`[host] ${name}: only HTTP and timer triggers run locally; skipped`);
       }
       return { dispose: () => undefined };
     },

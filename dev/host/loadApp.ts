@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFunctionsCore, installFunctionsCore, type Registration } from './functionsCore';
+import type { TimerRegistration } from './timers';
 
 /** Expands the `main` entry of package.json the way the Functions host does (a file or a glob). */
 export function resolveEntryFiles(projectRoot: string): string[] {
@@ -27,9 +28,14 @@ export function resolveEntryFiles(projectRoot: string): string[] {
  * project root) replaces package.json's `main`: the benchmark uses it to load the unbundled
  * build, or to add its baseline function beside the app.
  */
-export function loadApp(projectRoot: string, entries?: string): Registration[] {
+export function loadApp(
+  projectRoot: string,
+  entries?: string,
+  /** Receives the app's timer triggers (dev/host/timers.ts runs them). */
+  timers: TimerRegistration[] = [],
+): Registration[] {
   const registrations: Registration[] = [];
-  installFunctionsCore(createFunctionsCore(registrations));
+  installFunctionsCore(createFunctionsCore(registrations, timers));
   const files = entries
     ? entries.split(',').map((entry) => path.resolve(projectRoot, entry.trim()))
     : resolveEntryFiles(projectRoot);

@@ -47,4 +47,18 @@ export const HealthSchema = z.object({
     acsClient: z.boolean(),
     identityMap: z.optional(z.boolean()),
   }),
+  /** The identity pool (POOL_SIZE > 0), as its filler's last run left it. */
+  pool: z.optional(
+    z.union([
+      z.object({ status: z.enum(['unknown', 'not filled yet']) }),
+      z.object({
+        status: z.literal('reported'),
+        size: z.int(),
+        target: z.int(),
+        claimsInProgress: z.int(),
+        oldestTokenAgeSeconds: z.nullable(z.int()),
+        reportedSecondsAgo: z.int(),
+      }),
+    ]),
+  ),
 });

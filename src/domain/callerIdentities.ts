@@ -1,6 +1,7 @@
 import { AppError, isIdentityNotFound } from './errors';
 import type { IdentityService, IssuedIdentity } from './identityService';
 import type { IdentityMap, MappingRecord } from './identityMap';
+import type { PoolClaims } from './identityPool';
 import { servesGrant, toCachedToken, type TokenSealer } from './tokenCache';
 import type { TokenGrant } from './tokenPolicy';
 
@@ -19,6 +20,8 @@ export interface CallerIdentitiesOptions {
    * served from the cache.
    */
   cacheScope?: string;
+  /** Identities made in advance: a new principal claims one instead of calling ACS. */
+  pool?: PoolClaims | undefined;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   /** Told when a mapped identity turned out to be gone and is being replaced. */
@@ -53,6 +56,9 @@ export class CallerIdentities {
       const record = await this.options.map.get(key);
       let owned: MappingRecord | undefined;
       if (!record) {
+        const claimed = await this.claimFromPool(key, grant);
+        if (claimed === 'row-exists') continue; // a concurrent first request wrote it: read it
+        if (claimed !== 'none') return claimed;
         owned = await this.options.map.reserve(key, this.now() + this.options.leaseMs);
       } else if (record.communicationUserId) {
         try {
@@ -82,6 +88,19 @@ export class CallerIdentities {
       }
       await this.sleep(Math.min(25 * 2 ** Math.min(attempt, 3), 200));
     }
+  }
+
+  /**
+   * A pooled identity for a principal without a row (src/domain/identityPool.ts), its token sealed
+   * into the new row as the cache would have; `none` without a pool or a cache, or when the pool
+   * cannot serve the grant: then the reservation protocol runs as it always did.
+   */
+  private claimFromPool(key: string, grant: TokenGrant) {
+    const { pool, cache } = this.options;
+    if (!pool || !cache) return Promise.resolve('none' as const);
+    return pool.forPrincipal(key, grant, this.options.map, (id, cached) =>
+      cache.seal(cached, this.bindingOf(key, id, 0)),
+    );
   }
 
   /** The principal's identity, if it has one. */

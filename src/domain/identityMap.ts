@@ -27,6 +27,11 @@ export interface IdentityMap {
   get(principalKey: string): Promise<MappingRecord | undefined>;
   /** Inserts a reservation; `undefined` when a row for the principal exists already. */
   reserve(principalKey: string, leaseUntil: number): Promise<MappingRecord | undefined>;
+  /**
+   * Inserts a complete row (a pooled identity claimed for a new principal); `undefined` when a
+   * row for the principal exists already.
+   */
+  insert(principalKey: string, next: MappingUpdate): Promise<MappingRecord | undefined>;
   /** Replaces the row if it is still the one read; `undefined` when someone changed it since. */
   replace(record: MappingRecord, next: MappingUpdate): Promise<MappingRecord | undefined>;
   /** Deletes the row if it is still the one read (or is gone already); false when it changed. */

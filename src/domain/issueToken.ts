@@ -2,6 +2,7 @@ import { principalKey, type Caller } from './caller';
 import type { CallerIdentities } from './callerIdentities';
 import { AppError } from './errors';
 import type { IdentityService, IssuedIdentity } from './identityService';
+import type { PoolClaims } from './identityPool';
 import type { TokenGrant } from './tokenPolicy';
 
 /** How the domain reaches ACS identities for one request. */
@@ -9,6 +10,8 @@ export interface IdentityAccess {
   identity: IdentityService;
   /** One ACS identity per signed-in principal; present in easyauth mode. */
   callers: CallerIdentities | undefined;
+  /** Identities made in advance (POOL_SIZE); key mode claims from it too. */
+  pool?: PoolClaims | undefined;
 }
 
 /** The identity map of signed-in callers; config guarantees it in every mode that has them. */
@@ -21,7 +24,8 @@ export function signedInCallers(access: IdentityAccess): CallerIdentities {
  * Issues a token for the caller.
  * - A signed-in principal always gets a token for its own, single ACS identity.
  * - A key holder (a trusted backend) either names an identity it already has, or gets a new
- *   identity and its first token in one ACS round trip (`createUserAndToken`).
+ *   identity and its first token: from the identity pool when it holds one for this grant, else
+ *   in one ACS round trip (`createUserAndToken`).
  */
 export async function issueToken(
   access: IdentityAccess,
@@ -46,5 +50,7 @@ export async function issueToken(
     );
     return { communicationUserId, accessToken };
   }
-  return access.identity.createUserAndToken(grant.scopes, grant.expiresInMinutes);
+  // A new identity: from the pool when it can serve the grant (no ACS call), else from ACS.
+  const pooled = await access.pool?.forKeyHolder(grant);
+  return pooled ?? access.identity.createUserAndToken(grant.scopes, grant.expiresInMinutes);
 }

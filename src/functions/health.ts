@@ -3,7 +3,7 @@ import { endpoint } from '../http/endpoint';
 import { logEvent } from '../http/log';
 import { json } from '../http/respond';
 import { asRestError } from '../infra/restError';
-import { services } from '../runtime';
+import { services, type Services } from '../runtime';
 
 /**
  * `GET /api/health`, anonymous so probes need no key: 200 only when a token request can succeed
@@ -15,8 +15,8 @@ import { services } from '../runtime';
  * of rotation and push its load onto the others.
  */
 export const healthHandler = endpoint(['GET'], async (_request, context) => {
-  const { config, throttle } = services();
-  const readiness = await services().readiness();
+  const { config, throttle, pool } = services();
+  const [readiness, poolStatus] = await Promise.all([services().readiness(), poolReport(pool)]);
   for (const { check, error } of readiness.failures) {
     logEvent(context, 'warn', 'not_ready', {
       check,
@@ -28,8 +28,33 @@ export const healthHandler = endpoint(['GET'], async (_request, context) => {
     status: readiness.ready ? 'ready' : 'degraded',
     acs: { ...readiness.acs, auth: config.acs.kind, throttled: throttle.throttled() },
     checks: readiness.checks,
+    ...(poolStatus ? { pool: poolStatus } : {}),
   });
 });
+
+/**
+ * The identity pool as its last filler run left it (one row read): how many identities wait,
+ * how old the oldest waiting token is, and how long ago the run was. Reported, never failed on:
+ * an empty pool only means new callers take today's path.
+ */
+async function poolReport(pool: Services['pool']) {
+  if (!pool) return undefined;
+  const now = Date.now();
+  const summary = await pool.summary().catch(() => null);
+  if (summary === null) return { status: 'unknown' as const };
+  if (!summary) return { status: 'not filled yet' as const };
+  return {
+    status: 'reported' as const,
+    size: summary.ready,
+    target: summary.target,
+    claimsInProgress: summary.claimed,
+    oldestTokenAgeSeconds:
+      summary.oldestIssuedAt === undefined
+        ? null
+        : Math.max(0, Math.round((now - summary.oldestIssuedAt) / 1000)),
+    reportedSecondsAgo: Math.max(0, Math.round((now - summary.ranAt) / 1000)),
+  };
+}
 
 app.http('health', {
   route: 'health',

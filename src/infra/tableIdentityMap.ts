@@ -78,7 +78,11 @@ export class TableIdentityMap implements IdentityMap {
   }
 
   async reserve(principalKey: string, leaseUntil: number): Promise<MappingRecord | undefined> {
-    const entity = toEntity(principalKey, { leaseUntil, generation: 0 });
+    return this.insert(principalKey, { leaseUntil, generation: 0 });
+  }
+
+  async insert(principalKey: string, next: MappingUpdate): Promise<MappingRecord | undefined> {
+    const entity = toEntity(principalKey, next);
     return this.call(async (table, abortSignal) => {
       try {
         const { etag } = await table.createEntity(entity, { abortSignal });

@@ -24,6 +24,11 @@ export class MemoryIdentityMap implements IdentityMap {
     return Promise.resolve(this.write(key, { leaseUntil, generation: 0 }));
   }
 
+  insert(key: string, next: MappingUpdate): Promise<MappingRecord | undefined> {
+    if (this.rows.has(key)) return Promise.resolve(undefined);
+    return Promise.resolve(this.write(key, next));
+  }
+
   replace(record: MappingRecord, next: MappingUpdate): Promise<MappingRecord | undefined> {
     if (this.rows.get(record.principalKey)?.etag !== record.etag) return Promise.resolve(undefined);
     return Promise.resolve(this.write(record.principalKey, next));
