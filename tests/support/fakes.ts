@@ -6,6 +6,12 @@ import type {
   IssuedIdentity,
 } from '../../src/domain/identityService';
 import type { IdentityMap, MappingRecord, MappingUpdate } from '../../src/domain/identityMap';
+import type {
+  PoolSlot,
+  PoolSlotUpdate,
+  PoolStore,
+  PoolSummary,
+} from '../../src/domain/identityPool';
 
 /**
  * An identity map in memory, with the etag rules of Table Storage: the contract suite
@@ -109,5 +115,64 @@ export class FakeIdentityService implements IdentityService {
       token: `token-${++this.issued}-for-${id}-${scopes.join('+')}`,
       expiresOn: new Date(Date.now() + minutes * 60_000),
     };
+  }
+}
+
+/** The pool's store in memory, with Table Storage's etag rules (one partition: atomic writes). */
+export class MemoryPoolStore implements PoolStore {
+  readonly slots = new Map<string, PoolSlot>();
+  saved: PoolSummary | undefined;
+  private version = 0;
+  /** Runs before every write; a test can delay or throw here. */
+  beforeWrite: (op: 'insert' | 'replace' | 'remove', slot: string) => Promise<void> = () =>
+    Promise.resolve();
+
+  ready(from: string, limit: number): Promise<PoolSlot[]> {
+    const sorted = [...this.slots.values()]
+      .filter((s) => s.state === 'ready')
+      .sort((a, b) => a.slot.localeCompare(b.slot));
+    const after = sorted.filter((s) => s.slot >= from);
+    const before = sorted.filter((s) => s.slot < from);
+    return Promise.resolve([...after, ...before].slice(0, limit));
+  }
+
+  list(): Promise<PoolSlot[]> {
+    return Promise.resolve([...this.slots.values()]);
+  }
+
+  async insert(slot: string, next: PoolSlotUpdate): Promise<PoolSlot | undefined> {
+    await this.beforeWrite('insert', slot);
+    if (this.slots.has(slot)) return undefined;
+    return this.write(slot, next);
+  }
+
+  async replace(slot: PoolSlot, next: PoolSlotUpdate): Promise<PoolSlot | undefined> {
+    await this.beforeWrite('replace', slot.slot);
+    if (this.slots.get(slot.slot)?.etag !== slot.etag) return undefined;
+    return this.write(slot.slot, next);
+  }
+
+  async remove(slot: PoolSlot): Promise<boolean> {
+    await this.beforeWrite('remove', slot.slot);
+    const current = this.slots.get(slot.slot);
+    if (!current) return true;
+    if (current.etag !== slot.etag) return false;
+    this.slots.delete(slot.slot);
+    return true;
+  }
+
+  summary(): Promise<PoolSummary | undefined> {
+    return Promise.resolve(this.saved);
+  }
+
+  writeSummary(summary: PoolSummary): Promise<void> {
+    this.saved = summary;
+    return Promise.resolve();
+  }
+
+  private write(slot: string, next: PoolSlotUpdate): PoolSlot {
+    const record: PoolSlot = { slot, ...next, etag: `p${++this.version}` };
+    this.slots.set(slot, record);
+    return record;
   }
 }
