@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       },
       identityMap: undefined,
       oidc: undefined,
+      pool: undefined,
       rolePolicy: undefined,
       acs: {
         kind: 'connectionString',
@@ -340,6 +341,63 @@ describe('loadConfig', () => {
       expect(
         problemsOf({ ACS_CONNECTION_STRING: CS, OIDC_ISSUER: 'https://issuer.example.com' }),
       ).toEqual(['OIDC_ISSUER: only used when AUTH_MODE is jwt']);
+    });
+  });
+
+  describe('identity pool (POOL_*)', () => {
+    const TABLE = 'UseDevelopmentStorage=true';
+    const base = {
+      ACS_CONNECTION_STRING: CS,
+      TOKEN_CACHE_KEY: KEY,
+      IDENTITY_MAP_CONNECTION: TABLE,
+    };
+
+    it('is off by default and takes the default grant and share when on, in key mode too', () => {
+      expect(loadConfig(base).pool).toBeUndefined();
+      expect(loadConfig({ ...base, POOL_SIZE: '500' }).pool).toEqual({
+        size: 500,
+        quotaShare: 0.25,
+        grant: { scopes: ['voip'], expiresInMinutes: 60 },
+        table: { kind: 'connectionString', connectionString: TABLE, table: 'acsidentities' },
+      });
+      expect(
+        loadConfig({
+          ...base,
+          POOL_SIZE: '1',
+          POOL_QUOTA_SHARE: '0.5',
+          POOL_SCOPES: 'chat,voip',
+          POOL_TOKEN_EXPIRY_MINUTES: '120',
+        }).pool,
+      ).toMatchObject({
+        quotaShare: 0.5,
+        grant: { scopes: ['chat', 'voip'], expiresInMinutes: 120 },
+      });
+    });
+
+    it('refuses a pool without the cache key or a table, and bad values', () => {
+      expect(problemsOf({ ACS_CONNECTION_STRING: CS, POOL_SIZE: '10' })).toEqual([
+        'POOL_SIZE: the pool needs TOKEN_CACHE_KEY (pooled tokens are sealed with it)',
+        'POOL_SIZE: the pool needs IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT (its rows live there)',
+      ]);
+      expect(problemsOf({ ...base, POOL_SIZE: '100001' })).toEqual([
+        'POOL_SIZE: must be a whole number from 0 to 100000',
+      ]);
+      for (const share of ['0', '1.5', '-0.1', 'half', '25%']) {
+        expect(problemsOf({ ...base, POOL_SIZE: '1', POOL_QUOTA_SHARE: share })).toEqual([
+          'POOL_QUOTA_SHARE: must be a fraction above 0 and at most 1 (for example 0.25)',
+        ]);
+      }
+      expect(
+        problemsOf({ ...base, POOL_SIZE: '1', ALLOWED_SCOPES: 'voip', POOL_SCOPES: 'chat' }),
+      ).toEqual(['POOL_SCOPES: chat not in ALLOWED_SCOPES']);
+      expect(
+        problemsOf({
+          ...base,
+          POOL_SIZE: '1',
+          MAX_TOKEN_EXPIRY_MINUTES: '60',
+          POOL_TOKEN_EXPIRY_MINUTES: '90',
+        }),
+      ).toEqual(['POOL_TOKEN_EXPIRY_MINUTES: must not exceed MAX_TOKEN_EXPIRY_MINUTES']);
     });
   });
 });
