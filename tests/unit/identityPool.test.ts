@@ -50,7 +50,7 @@ function setup(size = 10) {
   return { identity, map, store, sealer, claims, callers, fill, pooledIds, acsCalls };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('identity pool: filling', () => {
   it('fills every slot once with one createUserAndToken each, and seals each token to its slot', async () => {
