@@ -1,9 +1,8 @@
-import { app } from '@azure/functions';
-import { endpoint } from '../http/endpoint';
 import { logEvent } from '../http/log';
 import { json } from '../http/respond';
 import { asRestError } from '../infra/restError';
-import { services, type Services } from '../runtime';
+import type { Services } from '../runtime';
+import { anonymousRoute } from './route';
 
 /**
  * `GET /api/health`, anonymous so probes need no key: 200 only when a token request can succeed
@@ -14,26 +13,33 @@ import { services, type Services } from '../runtime';
  * on, since the instance still serves cached callers and a failing probe would only take it out
  * of rotation and push its load onto the others.
  */
-export const healthHandler = endpoint(['GET'], async (_request, context) => {
-  const { config, throttle, pool } = services();
-  const [readiness, poolStatus] = await Promise.all([services().readiness(), poolReport(pool)]);
-  for (const { check, error } of readiness.failures) {
-    logEvent(context, 'warn', 'not_ready', {
-      check,
-      errorName: error instanceof Error ? error.name : typeof error,
-      errorCode: asRestError(error).code,
-    });
-  }
-  return json(readiness.ready ? 200 : 503, {
-    status: readiness.ready ? 'ready' : 'degraded',
-    acs: { ...readiness.acs, auth: config.acs.kind, throttled: throttle.throttled() },
-    checks: readiness.checks,
-    ...(poolStatus ? { pool: poolStatus } : {}),
-  });
-});
+export const health = anonymousRoute(
+  { name: 'health', route: 'health', methods: ['GET'] },
+  (services) =>
+    async ({ context }) => {
+      const [ready, pool] = await Promise.all([services.readiness(), poolReport(services.pool)]);
+      for (const { check, error } of ready.failures) {
+        logEvent(context, 'warn', 'not_ready', {
+          check,
+          errorName: error instanceof Error ? error.name : typeof error,
+          errorCode: asRestError(error).code,
+        });
+      }
+      return json(ready.ready ? 200 : 503, {
+        status: ready.ready ? 'ready' : 'degraded',
+        acs: {
+          ...ready.acs,
+          auth: services.config.acs.kind,
+          throttled: services.throttle.throttled(),
+        },
+        checks: ready.checks,
+        ...(pool ? { pool } : {}),
+      });
+    },
+);
 
 /**
- * The identity pool as its last filler run left it (one row read): how many identities wait,
+ * The identity pool as its filler's last run left it (one row read): how many identities wait,
  * how old the oldest waiting token is, and how long ago the run was. Reported, never failed on:
  * an empty pool only means new callers take today's path.
  */
@@ -55,10 +61,3 @@ async function poolReport(pool: Services['pool']) {
     reportedSecondsAgo: Math.max(0, Math.round((now - summary.ranAt) / 1000)),
   };
 }
-
-app.http('health', {
-  route: 'health',
-  methods: ['GET'],
-  authLevel: 'anonymous',
-  handler: healthHandler,
-});

@@ -1,34 +1,39 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
+import type { InvocationContext, Timer, TimerFunctionOptions } from '@azure/functions';
 import { logEvent } from '../http/log';
 import { newRequestFacts } from '../http/requestFacts';
-import { services } from '../runtime';
+import type { PoolService, Services } from '../runtime';
 
 /**
  * Every 30 s (NCRONTAB, with seconds), and once when the host starts: with one instance at a
  * time (the host's singleton lock on timer listeners), top the identity pool up to POOL_SIZE
- * and re-issue tokens before they stop serving. Registered only when the pool is on.
+ * and re-issue tokens before they stop serving.
  */
 export const POOL_SCHEDULE = '*/30 * * * * *';
 /** A run ends by then even with work left (the next run goes on): well inside functionTimeout. */
 const RUN_BUDGET_MS = 4 * 60_000;
 
-export async function identityPoolHandler(timer: Timer, context: InvocationContext): Promise<void> {
-  const pool = services().pool;
-  if (!pool) return;
-  const tally = newRequestFacts();
-  const report = await pool.run(tally, Date.now() + RUN_BUDGET_MS);
-  logEvent(context, report.stoppedBy === 'error' ? 'warn' : 'info', 'pool_run', {
-    ...report,
-    isPastDue: timer.isPastDue,
-    acsCalls: tally.acsCalls,
-    acsMs: Math.round(tally.acsMs),
-  });
+function poolHandler(pool: PoolService, now: () => number) {
+  return async (timer: Timer, context: InvocationContext): Promise<void> => {
+    const tally = newRequestFacts();
+    const report = await pool.run(tally, now() + RUN_BUDGET_MS);
+    logEvent(context, report.stoppedBy === 'error' ? 'warn' : 'info', 'pool_run', {
+      ...report,
+      isPastDue: timer.isPastDue,
+      acsCalls: tally.acsCalls,
+      acsMs: Math.round(tally.acsMs),
+    });
+  };
 }
 
-if (services().config.pool) {
-  app.timer('identityPool', {
-    schedule: POOL_SCHEDULE,
-    runOnStartup: true,
-    handler: identityPoolHandler,
-  });
+/** The pool's timer function; none when the pool is off (POOL_SIZE 0). */
+export function identityPoolTimer(
+  services: Services,
+  now: () => number = Date.now,
+): { name: string; options: TimerFunctionOptions } | undefined {
+  const { pool } = services;
+  if (!pool) return undefined;
+  return {
+    name: 'identityPool',
+    options: { schedule: POOL_SCHEDULE, runOnStartup: true, handler: poolHandler(pool, now) },
+  };
 }
