@@ -94,6 +94,8 @@ export interface PoolSettings {
   grant: { scopes: AcsScope[]; expiresInMinutes: number };
   /** Where pool rows live: the identity map's table, in a partition of their own. */
   table: TableConnection;
+  /** The filler's timer schedule (NCRONTAB with seconds, or a TimeSpan), as the host reads it. */
+  schedule: string;
 }
 
 export class ConfigError extends Error {
@@ -396,6 +398,16 @@ export const SettingsSchema = z.object({
       : fail('must be a fraction above 0 and at most 1 (for example 0.25)');
   }),
   POOL_SCOPES: setting((v, fail) => (v === undefined ? undefined : parseScopes(v, fail))),
+  // Six NCRONTAB fields or a TimeSpan; the Functions host parses it fully when it indexes the timer.
+  POOL_SCHEDULE: setting((v, fail) => {
+    if (v === undefined) return '*/30 * * * * *';
+    const cron = v.split(/\s+/).length === 6 && /^[\d*/,?LW#A-Za-z\s-]+$/.test(v);
+    return cron || /^(\d+\.)?\d{1,2}:\d{2}:\d{2}$/.test(v)
+      ? v
+      : fail(
+          'must be a six-field NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week}) or hh:mm:ss',
+        );
+  }),
   POOL_TOKEN_EXPIRY_MINUTES: setting((v, fail) => {
     if (v === undefined) return undefined;
     const n = /^\d+$/.test(v) ? Number(v) : NaN;
@@ -586,5 +598,6 @@ function poolSettings(
     quotaShare: s.POOL_QUOTA_SHARE,
     grant: { scopes, expiresInMinutes },
     table: identityMap,
+    schedule: s.POOL_SCHEDULE,
   };
 }

@@ -266,6 +266,7 @@ export async function fillPool(options: PoolFillerOptions): Promise<PoolRunRepor
   const tasks: (() => Promise<void>)[] = [];
   const refreshBelow = refreshBelowMs(options.grant);
   const refreshes: PoolSlot[] = [];
+  const ready: PoolSlot[] = [];
   for (const slot of slots) {
     const index = slotIndex(slot.slot);
     if (Number.isFinite(index)) taken.add(index);
@@ -292,10 +293,22 @@ export async function fillPool(options: PoolFillerOptions): Promise<PoolRunRepor
           );
         if (surplus || !slot.communicationUserId) tasks.push(() => discard(slot));
         else if (!opens || (slot.tokenExpiresOn ?? 0) - t < refreshBelow) refreshes.push(slot);
+        else ready.push(slot);
         break;
       }
     }
   }
+  // Tokens filled together stop serving together, and the budget re-issues only so many per
+  // window: start early enough that the queue drains before its last token stops serving.
+  // Token i (soonest first) is due once it would stop serving before i budget intervals pass.
+  const perTokenMs = ACS_WINDOW_MS / Math.max(1, options.budget.allowance('issueAccessToken'));
+  const serving = [...ready].sort((a, b) => (a.tokenExpiresOn ?? 0) - (b.tokenExpiresOn ?? 0));
+  const ahead = refreshes.length;
+  serving.forEach((slot, i) => {
+    if ((slot.tokenExpiresOn ?? 0) - refreshBelow < t + (ahead + i) * perTokenMs) {
+      refreshes.push(slot);
+    }
+  });
   // Soonest to stop serving first.
   refreshes.sort((a, b) => (a.tokenExpiresOn ?? 0) - (b.tokenExpiresOn ?? 0));
   for (const slot of refreshes) tasks.push(() => refresh(slot));

@@ -3,12 +3,8 @@ import { logEvent } from '../http/log';
 import { newRequestFacts } from '../http/requestFacts';
 import type { PoolService, Services } from '../runtime';
 
-/**
- * Every 30 s (NCRONTAB, with seconds), and once when the host starts: with one instance at a
- * time (the host's singleton lock on timer listeners), top the identity pool up to POOL_SIZE
- * and re-issue tokens before they stop serving.
- */
-export const POOL_SCHEDULE = '*/30 * * * * *';
+/** The filler: tops the pool up to POOL_SIZE and re-issues tokens before they stop serving. */
+
 /** A run ends by then even with work left (the next run goes on): well inside functionTimeout. */
 const RUN_BUDGET_MS = 4 * 60_000;
 
@@ -34,6 +30,12 @@ export function identityPoolTimer(
   if (!pool) return undefined;
   return {
     name: 'identityPool',
-    options: { schedule: POOL_SCHEDULE, runOnStartup: true, handler: poolHandler(pool, now) },
+    // POOL_SCHEDULE (every 30 s by default), and once when the host starts; one instance at a
+    // time (the host's singleton lock on timer listeners).
+    options: {
+      schedule: services.config.pool?.schedule ?? '*/30 * * * * *',
+      runOnStartup: true,
+      handler: poolHandler(pool, now),
+    },
   };
 }

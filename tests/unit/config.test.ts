@@ -359,7 +359,14 @@ describe('loadConfig', () => {
         quotaShare: 0.25,
         grant: { scopes: ['voip'], expiresInMinutes: 60 },
         table: { kind: 'connectionString', connectionString: TABLE, table: 'acsidentities' },
+        schedule: '*/30 * * * * *',
       });
+      expect(
+        loadConfig({ ...base, POOL_SIZE: '1', POOL_SCHEDULE: '00:05:00' }).pool?.schedule,
+      ).toBe('00:05:00');
+      expect(problemsOf({ ...base, POOL_SIZE: '1', POOL_SCHEDULE: '*/5 * * * *' })[0]).toMatch(
+        /^POOL_SCHEDULE: must be a six-field NCRONTAB expression/,
+      );
       expect(
         loadConfig({
           ...base,

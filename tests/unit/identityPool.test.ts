@@ -330,3 +330,21 @@ describe('identity pool: claims', () => {
     expect(store.slots.size).toBe(0);
   });
 });
+
+describe('identity pool: refresh pacing', () => {
+  it('starts re-issuing early when the budget could not re-issue a batch in time', async () => {
+    const { fill, store } = setup(40);
+    await fill();
+    // All 40 stop serving (35 min left → refresh line) in 60 s; 10 issues per 30 s take 120 s.
+    const soon = Date.now() + 36 * 60_000;
+    for (const slot of store.slots.values()) {
+      store.slots.set(slot.slot, { ...slot, tokenExpiresOn: soon });
+    }
+    const report = await fill({ budget: new PoolBudget(0.01), deadline: Date.now() + 500 });
+    // Not all are due yet, but some already are, and the budget's 10 are spent on them.
+    expect(report.refreshed).toBe(10);
+    // With budget to spare and nothing close, nothing is re-issued early.
+    const relaxed = await fill({ budget: new PoolBudget(1) });
+    expect(relaxed.refreshed).toBe(0);
+  });
+});
