@@ -18,6 +18,8 @@ export const BASELINE_ENTRY = 'dist/bench/baseline.js';
 export const FLOOR_ENTRY = 'dist/bench/floorFunctions.js';
 export const UNBUNDLED_ENTRY = 'dist/src/index.js';
 export const BUNDLED_ENTRY = 'dist/app/index.js';
+/** An empty v4 app on the same host: the cold-start baseline (bench/emptyApp.ts). */
+export const EMPTY_APP_ENTRY = 'dist/bench/emptyApp.js';
 export const NEW_CALLER_CONCURRENCY = [1, 10, 50];
 export const RETURNING_CONCURRENCY = 50;
 export const PRINCIPALS = 1000;

@@ -6,6 +6,7 @@ import {
   type ImportTimeRow,
   type LoadRow,
   type OpenLoopRow,
+  type SurgeRecord,
   type TargetResult,
 } from './targets';
 
@@ -66,6 +67,40 @@ export function renderReport(rows: BenchRow[], targets: TargetResult[], notes: s
     '',
     ...notes.map((n) => `Note: ${n}`),
     ...(notes.length ? [''] : []),
+    ...targets.map((t) => `${t.status.padEnd(7)} ${t.name}: ${t.detail}`),
+    '',
+  ].join('\n');
+}
+
+const SURGE_COLUMNS: (keyof SurgeRecord)[] = [
+  'impl',
+  'newUsers',
+  'returningUsers',
+  'served',
+  'newServed',
+  'served429',
+  'errors5xx',
+  'acsCalls',
+  'acs429Received',
+  'orphanIdentities',
+  'duplicateIdentities',
+  'p50Ms',
+  'p99Ms',
+  'newP50Ms',
+  'newP99Ms',
+  'cachedP50Ms',
+  'loadAverage1m',
+];
+
+/** What `npm run surge` prints: one table of its rows, then its targets. */
+export function renderSurgeReport(records: SurgeRecord[], targets: TargetResult[]): string {
+  const value = (v: SurgeRecord[keyof SurgeRecord]) => (v === undefined ? '–' : String(v));
+  return [
+    '',
+    `| ${SURGE_COLUMNS.join(' | ')} |`,
+    `|${SURGE_COLUMNS.map((c) => (c === 'impl' ? '---' : '--:')).join('|')}|`,
+    ...records.map((r) => `| ${SURGE_COLUMNS.map((c) => value(r[c])).join(' | ')} |`),
+    '',
     ...targets.map((t) => `${t.status.padEnd(7)} ${t.name}: ${t.detail}`),
     '',
   ].join('\n');

@@ -8,6 +8,7 @@ import { spawnHost } from '../../dev/host/spawnHost';
 import {
   BUNDLED_ENTRY,
   cleanups,
+  EMPTY_APP_ENTRY,
   hostEnv,
   oursByKey,
   projectRoot,
@@ -80,6 +81,8 @@ export async function coldStartWorkload(bench: Bench): Promise<void> {
   const entries = [
     { impl: 'unbundled' as const, entry: UNBUNDLED_ENTRY },
     { impl: 'bundled' as const, entry: BUNDLED_ENTRY },
+    // The baseline of the cold-start target: an empty v4 app, same host, same probe.
+    { impl: 'empty-v4' as const, entry: EMPTY_APP_ENTRY },
   ].map((e) => ({ ...e, present: existsSync(path.join(projectRoot, e.entry)) }));
   const cold = new Map(
     entries.map((e) => [e.impl, { first: [] as number[], ready: [] as number[] }]),
@@ -91,14 +94,18 @@ export async function coldStartWorkload(bench: Bench): Promise<void> {
       const once = await coldStartOnce(bench, e.entry);
       cold.get(e.impl)?.first.push(round(once.firstTokenMs));
       cold.get(e.impl)?.ready.push(round(once.readyMs));
-      imports.get(e.impl)?.push(round(await importTimeOnce(bench, e.entry)));
+      if (e.impl !== 'empty-v4') {
+        imports.get(e.impl)?.push(round(await importTimeOnce(bench, e.entry)));
+      }
     }
   }
   for (const e of entries) {
     if (!e.present) {
       console.log(`  ${e.impl}: ${e.entry} does not exist; row reported as missing`);
       bench.rows.push({ workload: 'cold-start', impl: e.impl, entry: e.entry, missing: true });
-      bench.rows.push({ workload: 'import-time', impl: e.impl, entry: e.entry, missing: true });
+      if (e.impl !== 'empty-v4') {
+        bench.rows.push({ workload: 'import-time', impl: e.impl, entry: e.entry, missing: true });
+      }
       continue;
     }
     const samples = cold.get(e.impl) ?? { first: [], ready: [] };
@@ -110,6 +117,13 @@ export async function coldStartWorkload(bench: Bench): Promise<void> {
       readyMs: round(median(samples.ready)),
       samplesMs: samples.first,
     };
+    if (e.impl === 'empty-v4') {
+      bench.rows.push(coldRow);
+      console.log(
+        `  ${e.impl}: first answer ${coldRow.firstTokenMs} ms (ready ${coldRow.readyMs} ms)`,
+      );
+      continue;
+    }
     const importSamples = imports.get(e.impl) ?? [];
     const importRow: ImportTimeRow = {
       workload: 'import-time',
