@@ -344,14 +344,18 @@ export function startTimers(options: TimerHostOptions): { stop(): Promise<void> 
       if (renew) clearInterval(renew);
       await running;
       if (holding) {
-        // Give the lock back so another instance can take over at once.
+        // Give the lock back so another instance can take over at once (only if still ours).
         const t = await tableClient().catch(() => undefined);
-        await t
-          ?.updateEntity<LockRow>(
-            { partitionKey: options.hostId, rowKey: lockKey, owner: '', leaseUntil: 0 },
-            'Replace',
-          )
-          .catch(() => undefined);
+        const current = await t?.getEntity<LockRow>(options.hostId, lockKey).catch(() => undefined);
+        if (t && current?.owner === owner) {
+          await t
+            .updateEntity<LockRow>(
+              { partitionKey: options.hostId, rowKey: lockKey, owner: '', leaseUntil: 0 },
+              'Replace',
+              { etag: current.etag },
+            )
+            .catch(() => undefined);
+        }
       }
     };
   }
