@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { endpoint } from '../http/endpoint';
+import { ALL_METHODS, endpoint } from '../http/endpoint';
 import { logEvent } from '../http/log';
 import { json } from '../http/respond';
 import { asRestError } from '../infra/restError';
@@ -33,7 +33,7 @@ export const healthHandler = endpoint(['GET'], async (_request, context) => {
 
 app.http('health', {
   route: 'health',
-  methods: ['GET'],
+  methods: ALL_METHODS,
   authLevel: 'anonymous',
   handler: healthHandler,
 });

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { buildOpenApiDocument } from '../contracts/openapi';
-import { endpoint } from '../http/endpoint';
+import { ALL_METHODS, endpoint } from '../http/endpoint';
 import { json } from '../http/respond';
 import { SERVICE_VERSION } from '../version';
 
@@ -14,7 +14,7 @@ const openApiHandler = endpoint(['GET'], () => {
 
 app.http('openapi', {
   route: 'openapi.json',
-  methods: ['GET'],
+  methods: ALL_METHODS,
   authLevel: 'anonymous',
   handler: openApiHandler,
 });

@@ -4,6 +4,8 @@ import { readJsonBody } from './readJson';
 
 // `code` carries the function key when it is sent in the query string.
 const QUERY_FIELDS = new Set(['scopes', 'expiresInMinutes', 'communicationUserId', 'code']);
+/** RFC 8259 §6. */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /**
  * `GET /api/token?scopes=voip,chat&expiresInMinutes=60` is the address-bar form of the POST body.
@@ -12,11 +14,10 @@ const QUERY_FIELDS = new Set(['scopes', 'expiresInMinutes', 'communicationUserId
 export function tokenRequestFromQuery(query: URLSearchParams): Record<string, unknown> {
   const input = identityTargetFromQuery(query, QUERY_FIELDS);
   if (query.has('scopes')) {
-    input.scopes = query
-      .getAll('scopes')
-      .flatMap((v) => v.split(','))
-      .map((s) => s.trim())
-      .filter(Boolean);
+    // OpenAPI's form style, as the document declares it: names exactly as sent, no blank one
+    // skipped, so `scopes=voip,` is refused as the document says (issue #19). A repeated key
+    // (`scopes=voip&scopes=chat`, the exploded form) adds to the list.
+    input.scopes = query.getAll('scopes').flatMap((v) => v.split(','));
   }
   const expiry = query.getAll('expiresInMinutes');
   if (expiry.length > 1) {
@@ -25,7 +26,9 @@ export function tokenRequestFromQuery(query: URLSearchParams): Record<string, un
     });
   }
   if (expiry[0] !== undefined) {
-    input.expiresInMinutes = /^-?\d+(\.\d+)?$/.test(expiry[0]) ? Number(expiry[0]) : expiry[0];
+    // A number as JSON writes one is that number (the document's integer); anything else stays
+    // text, which the schema names.
+    input.expiresInMinutes = JSON_NUMBER.test(expiry[0]) ? Number(expiry[0]) : expiry[0];
   }
   return input;
 }

@@ -390,18 +390,17 @@ function tokenQuery(query: URLSearchParams): Result<Record<string, unknown>> {
   if (ids.length > 1) return invalid('communicationUserId repeated');
   if (ids.length === 1) input.communicationUserId = ids[0];
   if (query.has('scopes')) {
-    // Comma-separated; a repeated parameter adds to the list; blanks around names do not count.
-    input.scopes = query
-      .getAll('scopes')
-      .flatMap((v) => v.split(','))
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
+    // Comma-separated, names exactly as sent (a blank is a bad name); a repeated parameter adds
+    // to the list.
+    input.scopes = query.getAll('scopes').flatMap((v) => v.split(','));
   }
   const expiry = query.getAll('expiresInMinutes');
   if (expiry.length > 1) return invalid('expiresInMinutes repeated');
   if (expiry.length === 1) {
-    // A decimal number is a number; anything else stays text and fails the type rule.
-    input.expiresInMinutes = /^-?\d+(\.\d+)?$/.test(expiry[0]!) ? Number(expiry[0]) : expiry[0];
+    // A number in JSON's grammar is a number; anything else stays text and fails the type rule.
+    input.expiresInMinutes = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(expiry[0]!)
+      ? Number(expiry[0])
+      : expiry[0];
   }
   return { ok: true, value: input };
 }
