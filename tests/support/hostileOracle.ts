@@ -226,8 +226,8 @@ function seenBy(r: HostileRequest, ctx: OracleContext): Seen {
 }
 
 /**
- * The function routes (case-insensitive, an optional trailing slash). The token and user
- * functions take every method, so a wrong one is a 405 problem, not the host's 404. CORS
+ * The function routes (case-insensitive, an optional trailing slash). Every function takes
+ * every method a Node handler can be given, so a wrong one is a 405 problem, not the host's 404. CORS
  * preflights never reach a route: the host's CORS layer ends them (`corsFor`).
  */
 const FUNCTION_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
@@ -240,11 +240,11 @@ const ROUTES: { route: Route; path: RegExp; methods: readonly string[]; needsKey
     needsKey: true,
   },
   { route: 'user', path: /^\/api\/user\/?$/i, methods: FUNCTION_METHODS, needsKey: true },
-  { route: 'health', path: /^\/api\/health\/?$/i, methods: ['GET'], needsKey: false },
+  { route: 'health', path: /^\/api\/health\/?$/i, methods: FUNCTION_METHODS, needsKey: false },
   {
     route: 'openapi',
     path: /^\/api\/openapi\.json\/?$/i,
-    methods: ['GET'],
+    methods: FUNCTION_METHODS,
     needsKey: false,
   },
 ];
@@ -667,8 +667,10 @@ function routeAnswer(
   const signedIn = ctx.sessions.has(sessionCookie(seen.headers.get('cookie')) ?? '');
   switch (route) {
     case 'openapi':
+      if (seen.method.toUpperCase() !== 'GET') return methodNotAllowed(route, seen.method, ['GET']);
       return appAnswer('openapi', { status: 200 })('the anonymous OpenAPI document');
     case 'health':
+      if (seen.method.toUpperCase() !== 'GET') return methodNotAllowed(route, seen.method, ['GET']);
       return appAnswer('health', { status: 200 })('anonymous probe; the emulator is up');
     case 'token':
       return tokenAnswer(seen, url, mode, signedIn, ctx);
