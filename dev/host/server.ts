@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { HttpRequest, HttpResponse, InvocationContext, type Cookie } from '@azure/functions';
-import { keyAllows, type HostKeys } from './keys';
+import { keyChecker, presentedKey, type HostKeys } from './keys';
 import { toRecord, type LogSink } from './logger';
 import type { Route } from './routes';
 
@@ -102,6 +102,7 @@ function bare(res: ServerResponse, status: number): void {
 export function createLocalHost(options: LocalHostOptions): http.Server {
   const { routes, keys, log, platform = [] } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  const keyAllows = keyChecker(keys);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let url: URL;
@@ -120,8 +121,7 @@ export function createLocalHost(options: LocalHostOptions): http.Server {
     let params: Record<string, string> | undefined;
     const route = routes.find((r) => r.methods.has(method) && (params = r.match(url.pathname)));
     if (!route || !params) return bare(res, 404);
-    const presented = req.headers['x-functions-key'] ?? url.searchParams.get('code') ?? undefined;
-    if (!keyAllows(keys, route.authLevel, Array.isArray(presented) ? presented[0] : presented)) {
+    if (!keyAllows(route.authLevel, presentedKey(req, url), route.registration.name)) {
       return bare(res, 401);
     }
     let body: Buffer;

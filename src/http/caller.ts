@@ -4,6 +4,7 @@ import { keyId, type Caller } from '../domain/caller';
 import type { CallerLimits } from '../domain/callerLimits';
 import { AppError } from '../domain/errors';
 import { bearerFailureReason, rejected, type OidcVerifier } from '../infra/oidcVerifier';
+import { authenticatedKey, hostKeyFold } from './functionKey';
 import type { RequestFacts } from './requestFacts';
 
 interface AppServiceClaims {
@@ -66,8 +67,7 @@ function appServicePrincipal(request: HttpRequest): HttpRequestUser | null {
 export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
   if (authMode === 'jwt') throw new Error('jwt callers are resolved by bearerCaller');
   if (authMode === 'key') {
-    const key = request.headers.get('x-functions-key') ?? request.query.get('code') ?? '';
-    return { kind: 'keyHolder', keyId: keyId(key) };
+    return { kind: 'keyHolder', keyId: keyId(hostKeyFold(authenticatedKey(request))) };
   }
   let user: HttpRequestUser | null;
   try {
