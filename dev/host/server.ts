@@ -78,6 +78,22 @@ function joinedQuery(params: URLSearchParams): Record<string, string> {
   return query;
 }
 
+/**
+ * The names (never the values: they may hold a principal's name or a secret) of headers the
+ * worker's `Request` refuses: a value outside Latin-1 ("Cannot convert argument to a ByteString")
+ * or holding CR, LF or NUL (fetch's header value rules).
+ */
+function unbuildable(headers: Record<string, string>): string[] {
+  return Object.entries(headers)
+    .filter(([, value]) =>
+      [...value].some((c) => {
+        const code = c.codePointAt(0) ?? 0;
+        return code > 0xff || code === 0 || c === '\r' || c === '\n';
+      }),
+    )
+    .map(([name]) => name);
+}
+
 function serializeCookie(c: Cookie): string {
   const parts = [`${c.name}=${encodeURIComponent(c.value)}`];
   if (c.domain) parts.push(`Domain=${c.domain}`);
@@ -134,14 +150,33 @@ export function createLocalHost(options: LocalHostOptions): http.Server {
     for (const layer of platform) await layer.headersFor?.(req, headers);
     const functionName = route.registration.name;
     const invocationId = randomUUID();
-    const request = new HttpRequest({
-      method,
-      url: url.href,
-      headers,
-      query: joinedQuery(url.searchParams),
-      params,
-      body: forwardsBody(req) ? { bytes: body } : undefined,
-    });
+    let request: HttpRequest;
+    try {
+      request = new HttpRequest({
+        method,
+        url: url.href,
+        headers,
+        query: joinedQuery(url.searchParams),
+        params,
+        body: forwardsBody(req) ? { bytes: body } : undefined,
+      });
+    } catch (err) {
+      // The Node worker builds the same `Request` before the function runs; when that throws (a
+      // header value outside Latin-1, or with CR, LF or NUL) the invocation fails before any
+      // hook or handler (nodejs-worker src/eventHandlers/InvocationHandler.ts: `getArguments`
+      // first) and Azure's host answers 500, as measured in issue #19. Say why in the log.
+      log({
+        level: 'error',
+        functionName,
+        invocationId,
+        message: 'the worker could not build the request; the function did not run',
+        fields: {
+          errorName: (err as { name?: unknown } | null)?.name ?? typeof err,
+          headers: unbuildable(headers),
+        },
+      });
+      return bare(res, 500);
+    }
     const context = new InvocationContext({
       functionName,
       invocationId,

@@ -5,6 +5,7 @@ import type { CallerLimits } from '../domain/callerLimits';
 import { AppError } from '../domain/errors';
 import { bearerFailureReason, rejected, type OidcVerifier } from '../infra/oidcVerifier';
 import { authenticatedKey, hostKeyFold } from './functionKey';
+import { exactPrincipalId } from './principalId';
 import type { RequestFacts } from './requestFacts';
 
 interface AppServiceClaims {
@@ -84,7 +85,7 @@ export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
   return {
     kind: 'principal',
     provider: user.identityProvider,
-    id: user.id,
+    id: exactPrincipalId(user.id, user.claimsPrincipalData),
     roles: rolesOf(user.claimsPrincipalData),
   };
 }
