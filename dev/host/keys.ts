@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { hostKeyFold } from '../../src/http/functionKey';
+import { ordinalIgnoreCase } from '../../src/http/functionKey';
 
 export interface HostKeys {
   functionKey: string;
@@ -66,7 +66,7 @@ export function presentedKey(req: IncomingMessage, url: URL): string | undefined
   const header = req.headersDistinct['x-functions-key'];
   if (header) return header[0];
   for (const [name, value] of url.searchParams) {
-    if (hostKeyFold(name) === 'CODE') return value;
+    if (ordinalIgnoreCase(name) === 'CODE') return value;
   }
   return undefined;
 }
@@ -95,7 +95,7 @@ export function keyChecker(keys: HostKeys) {
     if (level === 'anonymous') return true;
     // An empty value counts as no key at all (`string.IsNullOrEmpty(keyValue)`).
     if (!presented) return false;
-    const cacheKey = hostKeyFold(`${presented}${functionName}`);
+    const cacheKey = ordinalIgnoreCase(`${presented}${functionName}`);
     let found = accepted.get(cacheKey);
     if (found === undefined) {
       found = levelOf(presented);

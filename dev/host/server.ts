@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { HttpRequest, HttpResponse, InvocationContext, type Cookie } from '@azure/functions';
+import { ordinalIgnoreCase } from '../../src/http/functionKey';
 import { keyChecker, presentedKey, type HostKeys } from './keys';
 import { toRecord, type LogSink } from './logger';
 import type { Route } from './routes';
@@ -70,11 +71,20 @@ function forwardsBody(req: IncomingMessage): boolean {
 /**
  * Query parameters as the real host hands them over: one entry per key, repeated values joined
  * with a comma (`ToRpcHttp` adds `pair.Value.ToString()` of ASP.NET Core's `StringValues`), so
- * `?scopes=voip&scopes=chat` reaches the app as `scopes=voip,chat`. The URL keeps the raw query.
+ * `?scopes=voip&scopes=chat` reaches the app as `scopes=voip,chat`. ASP.NET Core's query
+ * collection compares names ignoring case and keeps the first spelling, so `?Scopes=a&scopes=b`
+ * is `Scopes=a,b`. The URL keeps the raw query.
  */
 function joinedQuery(params: URLSearchParams): Record<string, string> {
+  const grouped = new Map<string, { name: string; values: string[] }>();
+  for (const [name, value] of params) {
+    const key = ordinalIgnoreCase(name);
+    const group = grouped.get(key) ?? { name, values: [] };
+    group.values.push(value);
+    grouped.set(key, group);
+  }
   const query: Record<string, string> = {};
-  for (const key of new Set(params.keys())) query[key] = params.getAll(key).join(',');
+  for (const { name, values } of grouped.values()) query[name] = values.join(',');
   return query;
 }
 

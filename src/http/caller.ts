@@ -4,7 +4,7 @@ import { keyId, type Caller } from '../domain/caller';
 import type { CallerLimits } from '../domain/callerLimits';
 import { AppError } from '../domain/errors';
 import { bearerFailureReason, rejected, type OidcVerifier } from '../infra/oidcVerifier';
-import { authenticatedKey, hostKeyFold } from './functionKey';
+import { authenticatedKey, ordinalIgnoreCase } from './functionKey';
 import { exactPrincipalId } from './principalId';
 import type { RequestFacts } from './requestFacts';
 
@@ -68,7 +68,7 @@ function appServicePrincipal(request: HttpRequest): HttpRequestUser | null {
 export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
   if (authMode === 'jwt') throw new Error('jwt callers are resolved by bearerCaller');
   if (authMode === 'key') {
-    return { kind: 'keyHolder', keyId: keyId(hostKeyFold(authenticatedKey(request))) };
+    return { kind: 'keyHolder', keyId: keyId(ordinalIgnoreCase(authenticatedKey(request))) };
   }
   let user: HttpRequestUser | null;
   try {

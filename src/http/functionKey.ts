@@ -1,13 +1,14 @@
 import type { HttpRequest } from '@azure/functions';
 
 /**
- * How the Functions host compares a presented key once it has accepted it: its authorization
- * cache is a dictionary with `StringComparer.OrdinalIgnoreCase` (azure-functions-host
+ * A string folded as .NET's `StringComparer.OrdinalIgnoreCase` compares it: each character
+ * mapped to its upper case on its own; one whose upper case is longer (`ß`) stays. The Functions
+ * host compares a key it has accepted this way (its authorization cache, azure-functions-host
  * src/WebJobs.Script.WebHost/Security/KeyManagement/SecretManager.cs, `_authorizationCache`), so
- * after `KEY` was accepted, `key`, `kEy`… are accepted too. OrdinalIgnoreCase maps each character
- * to its invariant upper case on its own; a character whose upper case is longer (`ß`) stays.
+ * after `KEY` was accepted, `key`, `kEy`… are accepted too; ASP.NET Core compares query names
+ * this way as well.
  */
-export function hostKeyFold(value: string): string {
+export function ordinalIgnoreCase(value: string): string {
   let folded = '';
   for (const char of value) {
     const upper = char.toUpperCase();
@@ -22,7 +23,7 @@ const KEY_QUERY = 'CODE';
 
 /** Whether a query parameter is the host's `code`, whose name it compares case-insensitively. */
 export function isKeyParameter(name: string): boolean {
-  return hostKeyFold(name) === KEY_QUERY;
+  return ordinalIgnoreCase(name) === KEY_QUERY;
 }
 
 /**
