@@ -1,9 +1,9 @@
 import type { HttpRequest } from '@azure/functions';
 import { AppError } from '../domain/errors';
+import { isKeyParameter } from './functionKey';
 import { readJsonBody } from './readJson';
 
-// `code` carries the function key when it is sent in the query string.
-const QUERY_FIELDS = new Set(['scopes', 'expiresInMinutes', 'communicationUserId', 'code']);
+const QUERY_FIELDS = new Set(['scopes', 'expiresInMinutes', 'communicationUserId']);
 /** RFC 8259 §6. */
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
@@ -37,7 +37,8 @@ function identityTargetFromQuery(
   query: URLSearchParams,
   known: ReadonlySet<string>,
 ): Record<string, unknown> {
-  const unknown = [...new Set(query.keys())].filter((k) => !known.has(k));
+  // `code`, in any case, carries the function key when it is sent in the query string.
+  const unknown = [...new Set(query.keys())].filter((k) => !known.has(k) && !isKeyParameter(k));
   if (unknown.length > 0) {
     throw new AppError('invalid_request', `Unknown query parameter ${unknown.join(', ')}.`, {
       errors: unknown.map((field) => ({ field, message: 'is not a known parameter' })),
@@ -68,7 +69,7 @@ export async function readTokenInput(request: HttpRequest): Promise<unknown> {
   return request.method === 'GET' ? tokenRequestFromQuery(queryOf(request)) : readJsonBody(request);
 }
 
-const TARGET_QUERY_FIELDS = new Set(['communicationUserId', 'code']);
+const TARGET_QUERY_FIELDS = new Set(['communicationUserId']);
 
 /**
  * Which identity a key holder acts on (`DELETE /api/user`, `POST /api/token/revoke`): the
