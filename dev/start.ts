@@ -22,6 +22,7 @@ import { createLocalHost, type PlatformLayer } from './host/server';
 import { staticFiles } from './host/staticFiles';
 import { listenOnLoopback } from './host/listen';
 import { DEV_AUDIENCE, startIssuer, type RunningIssuer } from './issuer';
+import { startBanner } from './startBanner';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 /** Built by `npm run build:demo`; served only when it exists. */
@@ -235,7 +236,6 @@ async function main(): Promise<void> {
   const actualPort = (servers[0]?.address() as AddressInfo).port;
   const base = `http://localhost:${actualPort}`;
 
-  const keySource = process.env.FUNCTIONS_DEV_KEY ? 'FUNCTIONS_DEV_KEY' : '.dev/host-keys.json';
   const bearer = jwt
     ? (
         await issuer.mint({
@@ -245,51 +245,37 @@ async function main(): Promise<void> {
         })
       ).access_token
     : '';
-  const nameWidth = Math.max(8, ...routes.map((r) => r.registration.name.length));
   console.log(
-    [
-      '',
-      'acs-token-service (local Functions host)',
-      ...routes.map((r) => {
-        const route = r.registration.trigger.route ?? r.registration.name;
-        const prefix = readRoutePrefix(appRoot);
-        return `  ${r.registration.name.padEnd(nameWidth)} ${base}/${[prefix, route].filter(Boolean).join('/')}  (${r.authLevel})`;
-      }),
-      emulator
-        ? `  ACS: emulator at ${emulator.url} (stats: ${emulator.url}/admin/stats), resource ${emulator.resourceId}`
-        : '  ACS: the resource configured in ACS_CONNECTION_STRING / ACS_ENDPOINT',
-      azurite ? `  Identity map: Azurite on 127.0.0.1:${azurite.port}` : '',
-      emulator || azurite
-        ? `  Local state: ${shown(state.dir)}${emulator && !state.emulatorFile ? ' (emulator: throw-away)' : ''}; \`npm run reset\` clears it`
-        : '',
-      `  Issuer: local OpenID Connect issuer at ${issuer.url} (mint: POST ${issuer.url}/dev/token)`,
-      easyAuth
-        ? `  Auth: easyauth (sign in at ${base}/.auth/login/dev?user=alice&roles=member, or send a bearer token from ${easyAuthIssuer})`
+    startBanner({
+      base,
+      routePrefix,
+      routes: routes.map((r) => ({
+        name: r.registration.name,
+        route: r.registration.trigger.route ?? r.registration.name,
+        authLevel: r.authLevel,
+      })),
+      emulator,
+      azurite,
+      state,
+      issuerUrl: issuer.url,
+      auth: easyAuth
+        ? { mode: 'easyauth', issuer: easyAuthIssuer }
         : jwt
-          ? `  Auth: jwt (bearer tokens from ${env.OIDC_ISSUER ?? ''}, audience ${env.OIDC_AUDIENCE ?? ''})`
-          : `  Auth: function key from ${keySource}`,
-      cors.origins.length === 0
-        ? '  CORS: no origin allowed (CORS_ALLOWED_ORIGINS)'
-        : `  CORS: ${cors.origins === '*' ? 'any origin' : cors.origins.join(', ')}${cors.supportCredentials ? ', with credentials' : ''}`,
-      demo ? `  Demo: ${base}/  (browser demo from examples/browser)` : '',
-      '',
-      'Try:',
-      jwt
-        ? `  curl -s -X POST '${base}/api/token' -H 'authorization: Bearer ${bearer}' -H 'content-type: application/json' -d '{"scopes":["voip"]}'`
-        : easyAuth
-          ? `  curl -s -c /tmp/acs-jar '${base}/.auth/login/dev?user=alice&roles=member' && curl -s -b /tmp/acs-jar -X POST '${base}/api/token' -H 'content-type: application/json' -d '{"scopes":["voip"]}'`
-          : `  curl -s -X POST '${base}/api/token' -H 'x-functions-key: ${keys.functionKey}' -H 'content-type: application/json' -d '{"scopes":["voip"],"expiresInMinutes":60}'`,
-      '',
-      `Local host ready at ${base}`,
-    ]
-      .filter((line, i, all) => line !== '' || all[i - 1] !== '')
-      .join('\n'),
+          ? {
+              mode: 'jwt',
+              issuer: env.OIDC_ISSUER ?? '',
+              audience: env.OIDC_AUDIENCE ?? '',
+              bearer,
+            }
+          : {
+              mode: 'key',
+              keySource: env.FUNCTIONS_DEV_KEY ? 'FUNCTIONS_DEV_KEY' : '.dev/host-keys.json',
+              functionKey: keys.functionKey,
+            },
+      cors,
+      demo,
+    }),
   );
-}
-
-function shown(dir: string): string {
-  const relative = path.relative(process.cwd(), dir);
-  return relative && !relative.startsWith('..') ? relative : dir;
 }
 
 main().catch((err: unknown) => {
