@@ -9,6 +9,7 @@ import { AcsReachability, type Reachability } from './infra/acsReachability';
 import { RetryBudget } from './infra/acsRetry';
 import { AcsThrottleGate } from './infra/acsThrottleGate';
 import { AesTokenSealer } from './infra/aesTokenSealer';
+import { createAzureCredential } from './infra/azureCredential';
 import { cacheScopeOf } from './infra/credentialFingerprint';
 import { recordIdentityGone, type AcsCallTally } from './infra/acsCalls';
 import { OidcVerifier } from './infra/oidcVerifier';
@@ -44,9 +45,12 @@ export interface Services {
 }
 
 export function buildServices(config: Config): Services {
+  // One credential for both clients, made on first use (never in key mode with a connection string).
+  let credential: ReturnType<typeof createAzureCredential> | undefined;
+  const azureCredential = () => (credential ??= createAzureCredential(config.azureCredential));
   const throttle = new AcsThrottleGate(Date.now, config.acsMaxConcurrency);
   const gateway = new AcsIdentityGateway(
-    () => createIdentityClient(config.acs),
+    () => createIdentityClient(config.acs, azureCredential),
     config.acsTimeoutMs,
     new RetryBudget(),
     config.acs.kind,
@@ -54,7 +58,8 @@ export function buildServices(config: Config): Services {
   );
   const { identityMap } = config;
   // Shared by every request: one table client, one sealer. Only the ACS view is per request.
-  const map = identityMap && new TableIdentityMap(() => createTableClient(identityMap));
+  const map =
+    identityMap && new TableIdentityMap(() => createTableClient(identityMap, azureCredential));
   const callerOptions = map && {
     map,
     // A reservation must outlive the slowest ACS call its holder can make.

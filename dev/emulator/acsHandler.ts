@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { API_VERSION, matchAcsRoute, operationOf, performOperation, type RequestBody } from './acs';
 import type { AccessKeys } from './accessKeys';
+import { notAuthenticated, type EntraAuth } from './entra';
 import { injectedFault } from './errors';
 import { faultsApplyTo, fires } from './faults';
 import { sendEmpty, sendJson, sendRaw } from './http';
@@ -14,6 +15,8 @@ import type { FaultConfig } from './types';
 /** What the ACS surface works with; the server builds it once. */
 export interface AcsSurface {
   keys: AccessKeys;
+  /** Entra ID sign-in (bearer tokens), when the emulator was given an issuer to trust. */
+  entra: EntraAuth | undefined;
   state: EmulatorState;
   quotas: QuotaGate;
   teams: TeamsTokenExchange;
@@ -36,15 +39,24 @@ export type AcsHandler = (
  * change is kept before it is answered. An `AcsError` thrown here is answered by the server.
  */
 export function acsHandler(surface: AcsSurface): AcsHandler {
-  const { keys, state, quotas, teams, random, shutdown } = surface;
+  const { keys, entra, state, quotas, teams, random, shutdown } = surface;
+  /** What signed the request: an access key's id, or `entra:<principal id>`. */
+  const authenticate = async (req: IncomingMessage, raw: Buffer): Promise<string> => {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!bearer?.[1]) {
+      return keys.verify(
+        { method: req.method ?? '', target: req.url ?? '/', headers: req.headers, body: raw },
+        Date.now(),
+      );
+    }
+    if (!entra) throw notAuthenticated('this resource takes no Microsoft Entra ID tokens');
+    return `entra:${await entra.authorize(bearer[1], Date.now())}`;
+  };
   return async (req, res, target, raw, body) => {
     const route = matchAcsRoute(req.method ?? '', target.pathname);
     let keyId: string;
     try {
-      keyId = keys.verify(
-        { method: req.method ?? '', target: req.url ?? '/', headers: req.headers, body: raw },
-        Date.now(),
-      );
+      keyId = await authenticate(req, raw);
     } catch (err) {
       state.count('rejected');
       throw err;

@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 
 import type { RequestBody } from './acs';
 import { acsHandler, sendReply } from './acsHandler';
 import { handleAdmin, isAdminPath, isLoopback, JWKS_PATH, needsLoopback } from './admin';
+import { EntraAuth, handleRoleAdmin } from './entra';
 import { AcsError, forbidden } from './errors';
 import { parseFaultPatch } from './faults';
 import { AccessKeys } from './accessKeys';
@@ -58,7 +60,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   decodeAccessKey(accessKey);
 
   const teams = new TeamsTokenExchange(opts.teamsIssuer);
-  const server = createServer();
+  // HTTPS when given a certificate: the SDK sends bearer tokens over TLS only.
+  const server = opts.tls
+    ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert })
+    : createServer();
+  const entra = opts.entra && new EntraAuth(opts.entra);
   // Like a cloud front end, keep idle connections well beyond a client's reuse window: Node's 5 s
   // default lets a server close a socket the SDK is about to reuse, and a create that dies that
   // way cannot be retried safely.
@@ -71,7 +77,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     throw err;
   }
   const { port } = server.address() as AddressInfo;
-  const url = `http://${hostForUrl(host)}:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${hostForUrl(host)}:${port}`;
   const keys = new AccessKeys(`${url}/`, accessKey, opts.secondaryAccessKey);
   const state = new EmulatorState(
     store,
@@ -87,6 +93,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
 
   const handleAcs = acsHandler({
     keys,
+    entra,
     state,
     quotas,
     teams,
@@ -103,7 +110,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         const remoteOk = allowRemoteAdmin || isLoopback(req.socket.remoteAddress);
         if (needsLoopback(target.pathname) && !remoteOk) throw forbidden();
         const method = req.method ?? '';
-        const own = handleQuotaAdmin(method, target.pathname, body, quotas, keys);
+        const own =
+          handleQuotaAdmin(method, target.pathname, body, quotas, keys) ??
+          handleRoleAdmin(method, target.pathname, entra);
         if (own) return sendReply(res, own);
         const reply = handleAdmin(method, target.pathname, body, state, Date.now());
         await state.persist();
@@ -140,6 +149,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => void handle(req, res));
 
+  const requireEntra = (): EntraAuth => {
+    if (!entra) throw new Error('the emulator was started without entra options');
+    return entra;
+  };
+
   let closing: Promise<void> | undefined;
   const endpoint = `${url}/`;
   return {
@@ -154,6 +168,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     },
     keys: () => keys.list(),
     regenerateKey: (keyType) => keys.regenerate(keyType),
+    grantRole: (principalId) => requireEntra().grant(principalId),
+    removeRole: (principalId) => requireEntra().remove(principalId),
     quotaStats: () => quotas.stats(),
     setQuotas: (patch) => void quotas.configure(patch),
     jwksUrl: `${url}${JWKS_PATH}`,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignJWT } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 
 import { KeyRing, type PublishedKey } from './keyRing';
 import {
@@ -29,6 +29,12 @@ export interface RunningIssuer {
   jwksUrl: string;
   /** Mints an access token, exactly as `POST /dev/token` does. */
   mint(request: TokenRequest): Promise<{ access_token: string; expires_in: number }>;
+  /**
+   * Signs `claims` exactly as given (no claim added) with the current key: for the stand-ins that
+   * mint tokens of another issuer's shape, such as the local managed-identity endpoint, whose
+   * tokens name Entra ID as their issuer.
+   */
+  sign(claims: JWTPayload): Promise<string>;
   rollover(retire?: boolean): Promise<string>;
   jwks(): { keys: PublishedKey[] };
   stats(): IssuerStats;
@@ -88,6 +94,13 @@ export async function startIssuer(
     return { access_token: token, expires_in: lifetime };
   };
 
+  const sign = (claims: JWTPayload): Promise<string> => {
+    const key = ring.signingKey;
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
+      .sign(key.privateKey);
+  };
+
   const discovery = () => ({
     issuer: url,
     jwks_uri: jwksUrl,
@@ -141,6 +154,7 @@ export async function startIssuer(
     port,
     jwksUrl,
     mint,
+    sign,
     async rollover(retire = false) {
       await ring.rollover(retire);
       return ring.signingKey.kid;
