@@ -61,6 +61,9 @@ export async function startIssuer(
   const ring = await KeyRing.create();
   const stats: IssuerStats = { discovery: 0, jwks: 0, tokens: 0 };
   const server = createServer();
+  // Idle sockets kept well beyond a client's reuse window (Node's 5 s default can close one a
+  // client is about to reuse, which it sees as "other side closed"), as in the emulator.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 7080, host, () => {
