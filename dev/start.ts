@@ -9,7 +9,10 @@ import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startAzurite, type RunningAzurite } from './azurite';
-import { startEmulator, type RunningEmulator } from './emulator';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from './emulator';
+import { startManagedIdentityEndpoint, type RunningManagedIdentity } from './identity';
+import { rerunTrusting } from './identity/trust';
+import { localCertificate, type LocalCertificate } from './tls';
 import { corsLayer, corsPolicyFrom } from './host/cors';
 import { localState, type LocalState } from './localState';
 import { easyAuthStandIn } from './host/easyAuth';
@@ -55,16 +58,17 @@ function listening(port: number): Promise<boolean> {
 async function startLocalEmulator(
   state: LocalState,
   teamsIssuer: string,
+  signIn: Pick<EmulatorOptions, 'tls' | 'entra'> = {},
 ): Promise<RunningEmulator> {
   const port = portFrom('ACS_EMULATOR_PORT', 7090);
   // With a state file, the resource (its key, id and identities) is the one kept there.
   const kept = state.emulatorFile === undefined ? {} : { stateFile: state.emulatorFile };
   try {
-    return await startEmulator({ port, ...kept, teamsIssuer });
+    return await startEmulator({ port, ...kept, teamsIssuer, ...signIn });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     console.warn(`[start] port ${port} is busy; the emulator takes a free port instead`);
-    return startEmulator({ port: 0, ...kept, teamsIssuer });
+    return startEmulator({ port: 0, ...kept, teamsIssuer, ...signIn });
   }
 }
 
@@ -80,15 +84,19 @@ async function startLocalIssuer(): Promise<RunningIssuer> {
   }
 }
 
-async function startLocalAzurite(state: LocalState): Promise<RunningAzurite> {
+async function startLocalAzurite(
+  state: LocalState,
+  oauth?: LocalCertificate,
+): Promise<RunningAzurite> {
   // Kept in the project (git-ignored) so mappings survive restarts, as they would in Azure.
   const location = state.azurite;
   const port = portFrom('AZURITE_TABLE_PORT', 10002);
+  const tls = oauth ? { oauth } : {};
   try {
-    return await startAzurite({ projectRoot, location, port });
+    return await startAzurite({ projectRoot, location, port, ...tls });
   } catch {
     console.warn(`[start] Azurite could not use port ${port}; trying a free port`);
-    return startAzurite({ projectRoot, location });
+    return startAzurite({ projectRoot, location, ...tls });
   }
 }
 
@@ -128,9 +136,20 @@ async function main(): Promise<void> {
   const appRoot = env.AzureWebJobsScriptRoot
     ? path.resolve(env.AzureWebJobsScriptRoot)
     : projectRoot;
+  const acsAuth = env.ACS_AUTH?.trim() || 'connectionString';
+  if (acsAuth !== 'connectionString' && acsAuth !== 'managedIdentity') {
+    throw new Error(`ACS_AUTH must be 'connectionString' or 'managedIdentity' (got '${acsAuth}').`);
+  }
+  // As Azure runs the app: every Entra ID call over HTTPS, to services using a local certificate.
+  const certificate =
+    acsAuth === 'managedIdentity' ? localCertificate(path.join(state.dir, 'tls')) : undefined;
+  if (certificate && env.NODE_EXTRA_CA_CERTS !== certificate.caFile) {
+    return rerunTrusting(certificate.caFile);
+  }
 
   let emulator: RunningEmulator | undefined;
   let azurite: RunningAzurite | undefined;
+  let identity: RunningManagedIdentity | undefined;
   // First: it holds nothing, so a Ctrl-C while it starts loses nothing either.
   const issuer = await startLocalIssuer();
   let servers: Server[] = [];
@@ -141,7 +160,7 @@ async function main(): Promise<void> {
    */
   const stopAll = async () => {
     await closeHost(servers);
-    await Promise.all([emulator?.close(), issuer.close()]);
+    await Promise.all([emulator?.close(), issuer.close(), identity?.close()]);
     await azurite?.stop();
   };
   let stopping: Promise<void> | undefined;
@@ -170,7 +189,25 @@ async function main(): Promise<void> {
   }
   // The local issuer plays Entra ID for the Teams users the emulator exchanges tokens for.
   const expected = loopbackEmulator(env.ACS_CONNECTION_STRING);
-  if (expected) {
+  if (certificate) {
+    // App Service's token service, the ACS resource and its role assignment, all local; the app
+    // gets endpoints only, as infra/ configures it.
+    identity = await startManagedIdentityEndpoint({ signer: issuer });
+    Object.assign(env, identity.env());
+    for (const name of ['ACS_CONNECTION_STRING', 'IDENTITY_MAP_CONNECTION'] as const) {
+      if (env[name]) console.log(`[start] ACS_AUTH=managedIdentity: ${name} is not used`);
+      delete env[name];
+    }
+    emulator = await startLocalEmulator(state, issuer.url, {
+      tls: { key: certificate.key, cert: certificate.cert },
+      entra: {
+        jwksUrl: issuer.jwksUrl,
+        tenantId: identity.tenantId,
+        roleHolders: [identity.systemAssigned.principalId],
+      },
+    });
+    env.ACS_ENDPOINT = emulator.endpoint;
+  } else if (expected) {
     // local.settings.json names a local emulator (the sample does, for `func start`): serve it,
     // unless `npm run emulator` already does on that port.
     if (await listening(expected.port)) {
@@ -193,7 +230,10 @@ async function main(): Promise<void> {
     env.WEBSITE_AUTH_ENABLED ??= 'True';
   }
   if (easyAuth || jwt) {
-    if (!env.IDENTITY_MAP_CONNECTION && !env.IDENTITY_MAP_ENDPOINT) {
+    if (certificate) {
+      azurite = await startLocalAzurite(state, certificate);
+      env.IDENTITY_MAP_ENDPOINT = azurite.tableEndpoint;
+    } else if (!env.IDENTITY_MAP_CONNECTION && !env.IDENTITY_MAP_ENDPOINT) {
       azurite = await startLocalAzurite(state);
       env.IDENTITY_MAP_CONNECTION = azurite.connectionString;
     }
@@ -256,6 +296,7 @@ async function main(): Promise<void> {
       })),
       emulator,
       azurite,
+      identity,
       state,
       issuerUrl: issuer.url,
       auth: easyAuth

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { RunningAzurite } from './azurite';
 import type { RunningEmulator } from './emulator';
 import type { CorsPolicy } from './host/cors';
+import type { RunningManagedIdentity } from './identity';
 import type { LocalState } from './localState';
 
 /** How callers authenticate, with what the banner's example request needs for each mode. */
@@ -18,6 +19,8 @@ export interface BannerFacts {
   routes: readonly { name: string; route: string; authLevel: string }[];
   emulator: RunningEmulator | undefined;
   azurite: RunningAzurite | undefined;
+  /** The local managed-identity endpoint (ACS_AUTH=managedIdentity). */
+  identity: RunningManagedIdentity | undefined;
   state: LocalState;
   issuerUrl: string;
   auth: BannerAuth;
@@ -31,7 +34,7 @@ export interface BannerFacts {
  * scripts and tests wait for.
  */
 export function startBanner(facts: BannerFacts): string {
-  const { base, auth, emulator, azurite, state, cors } = facts;
+  const { base, auth, emulator, azurite, identity, state, cors } = facts;
   const nameWidth = Math.max(8, ...facts.routes.map((r) => r.name.length));
   return [
     '',
@@ -43,7 +46,12 @@ export function startBanner(facts: BannerFacts): string {
     emulator
       ? `  ACS: emulator at ${emulator.url} (stats: ${emulator.url}/admin/stats), resource ${emulator.resourceId}`
       : '  ACS: the resource configured in ACS_CONNECTION_STRING / ACS_ENDPOINT',
-    azurite ? `  Identity map: Azurite on 127.0.0.1:${azurite.port}` : '',
+    azurite
+      ? `  Identity map: Azurite on 127.0.0.1:${azurite.port}${identity ? ' (HTTPS, OAuth)' : ''}`
+      : '',
+    identity
+      ? `  ACS auth: managed identity, token service at ${identity.endpoint}; principal ${identity.systemAssigned.principalId} holds Contributor on the emulator (${emulator?.url ?? ''}/admin/roles)`
+      : '',
     emulator || azurite
       ? `  Local state: ${shown(state.dir)}${emulator && !state.emulatorFile ? ' (emulator: throw-away)' : ''}; \`npm run reset\` clears it`
       : '',
