@@ -38,13 +38,16 @@ export function adminCall(
 export async function walkThroughManagedIdentity(
   host: { url: string; output(): string },
   control: RoleControl,
+  /** The caller's role and a scope it may ask for (TOKEN_POLICY, when one is deployed). */
+  caller: { role: string; scope: string } = { role: 'member', scope: 'voip' },
 ): Promise<void> {
-  const cookie = await devLogin(host.url, uniqueUser('mi'));
-  const first = await postToken(host.url, cookie);
+  const json = { scopes: [caller.scope] };
+  const cookie = await devLogin(host.url, uniqueUser('mi'), caller.role);
+  const first = await postToken(host.url, cookie, json);
   expect(first.status).toBe(200);
   const user = (first.json as { user: { communicationUserId: string } }).user.communicationUserId;
   expect(user).toMatch(/^8:acs:/);
-  const again = await postToken(host.url, cookie, { scopes: ['chat'] });
+  const again = await postToken(host.url, cookie, json);
   expect(again.status).toBe(200);
   expect((again.json as { user: { communicationUserId: string } }).user.communicationUserId).toBe(
     user,
@@ -63,7 +66,8 @@ export async function walkThroughManagedIdentity(
     204,
   );
   try {
-    const refused = await postToken(host.url, await devLogin(host.url, uniqueUser('mi-norole')));
+    const other = await devLogin(host.url, uniqueUser('mi-norole'), caller.role);
+    const refused = await postToken(host.url, other, json);
     expect({ status: refused.status, code: (refused.json as { code?: string }).code }).toEqual({
       status: 503,
       code: 'upstream_auth_failed',
