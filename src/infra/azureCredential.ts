@@ -4,9 +4,10 @@ import type { AzureCredentialChoice } from '../config';
 /**
  * The Entra ID credential of the ACS and Table clients. In Azure that is the app's managed
  * identity, and only it: Azure SDK guidance is to use a specific credential in production rather
- * than `DefaultAzureCredential`, whose chain probes other sources first and can pick up a
+ * than `DefaultAzureCredential`, whose chain probes other sources first and can silently pick up a
  * credential nobody meant (learn.microsoft.com/azure/developer/javascript/sdk/authentication/
- * credential-chains, "Usage guidance for DefaultAzureCredential"). Operators who need another
+ * best-practices, "Use deterministic credentials in production environments"; and
+ * learn.microsoft.com/azure/developer/javascript/sdk/credential-chains). Operators who need another
  * source (a developer's `az login`, workload identity) name it in AZURE_TOKEN_CREDENTIALS, which
  * restricts `DefaultAzureCredential` to it. First-token times of both: docs/performance.md.
  *
