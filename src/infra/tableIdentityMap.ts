@@ -5,7 +5,7 @@ import { isLoopback } from '../loopback';
 import { createAzureCredential } from './azureCredential';
 import { AppError } from '../domain/errors';
 import type { IdentityMap, MappingRecord, MappingUpdate } from '../domain/identityMap';
-import { statusOf } from './restError';
+import { statusOf, underlyingFailure } from './restError';
 
 interface MappingEntity {
   partitionKey: string;
@@ -135,7 +135,7 @@ export class TableIdentityMap implements IdentityMap {
       await this.call(() => Promise.resolve());
       return undefined;
     } catch (err) {
-      return err instanceof Error && err.cause !== undefined ? err.cause : err;
+      return underlyingFailure(err);
     }
   }
 
