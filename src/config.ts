@@ -21,6 +21,28 @@ export type TableConnection =
 
 export type AuthMode = 'key' | 'easyauth' | 'jwt';
 
+/**
+ * How the app signs in to Entra ID when ACS_ENDPOINT or IDENTITY_MAP_ENDPOINT is used. By default
+ * the platform's managed identity and nothing else (the system-assigned one, or the user-assigned
+ * one AZURE_CLIENT_ID names); AZURE_TOKEN_CREDENTIALS instead picks a DefaultAzureCredential chain
+ * restricted as @azure/identity reads that variable (see docs/design.md, "Credential").
+ */
+export type AzureCredentialChoice =
+  { kind: 'managedIdentity'; clientId: string | undefined } | { kind: 'chain'; selection: string };
+
+/** The values @azure/identity 4.13 takes in AZURE_TOKEN_CREDENTIALS (defaultAzureCredential.js). */
+export const AZURE_TOKEN_CREDENTIAL_CHOICES = [
+  'prod',
+  'dev',
+  'EnvironmentCredential',
+  'WorkloadIdentityCredential',
+  'ManagedIdentityCredential',
+  'VisualStudioCodeCredential',
+  'AzureCliCredential',
+  'AzurePowerShellCredential',
+  'AzureDeveloperCliCredential',
+] as const;
+
 /** Asymmetric JWS algorithms a bearer token may use; `none` and HMAC are never among them. */
 export const OIDC_ALGORITHM_CHOICES = [
   'RS256',
@@ -74,6 +96,8 @@ export interface Config {
   /** Role → rule; undefined means ALLOWED_SCOPES apply to every caller. */
   rolePolicy: Record<string, RoleRule> | undefined;
   acs: AcsConnection;
+  /** Used only by the clients that sign in with Entra ID (ACS_ENDPOINT, IDENTITY_MAP_ENDPOINT). */
+  azureCredential: AzureCredentialChoice;
   allowedScopes: AcsScope[];
   defaultScopes: AcsScope[];
   defaultExpiryMinutes: number;
@@ -377,6 +401,19 @@ export const SettingsSchema = z.object({
       ? v
       : fail('must be 1-64 letters, digits or . _ : - (for example 2026-12-02)');
   }),
+  // A user-assigned identity's client id; read by ManagedIdentityCredential (and by the
+  // DefaultAzureCredential chain when AZURE_TOKEN_CREDENTIALS is set).
+  AZURE_CLIENT_ID: setting((v, fail) => {
+    if (v === undefined) return undefined;
+    return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)
+      ? v
+      : fail('must be the client id (a GUID) of a user-assigned managed identity');
+  }),
+  AZURE_TOKEN_CREDENTIALS: setting((v, fail) => {
+    if (v === undefined) return undefined;
+    const known = AZURE_TOKEN_CREDENTIAL_CHOICES.find((c) => c.toLowerCase() === v.toLowerCase());
+    return known ?? fail(`must be one of ${AZURE_TOKEN_CREDENTIAL_CHOICES.join(', ')}`);
+  }),
   // Well under the up to 15 minutes ACS itself may take to enforce a revocation.
   TOKEN_CACHE_LOCAL_SECONDS: integerSetting(30, 0, 300),
 });
@@ -413,6 +450,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oidc: oidcOf(s),
     rolePolicy,
     acs,
+    azureCredential: s.AZURE_TOKEN_CREDENTIALS
+      ? { kind: 'chain', selection: s.AZURE_TOKEN_CREDENTIALS }
+      : { kind: 'managedIdentity', clientId: s.AZURE_CLIENT_ID },
     allowedScopes: s.ALLOWED_SCOPES,
     defaultScopes: s.DEFAULT_SCOPES,
     defaultExpiryMinutes: s.DEFAULT_TOKEN_EXPIRY_MINUTES,

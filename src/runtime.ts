@@ -9,6 +9,7 @@ import { AcsReachability, type Reachability } from './infra/acsReachability';
 import { RetryBudget } from './infra/acsRetry';
 import { AcsThrottleGate } from './infra/acsThrottleGate';
 import { AesTokenSealer } from './infra/aesTokenSealer';
+import { createAzureCredential } from './infra/azureCredential';
 import { cacheScopeOf } from './infra/credentialFingerprint';
 import { recordIdentityGone, type AcsCallTally } from './infra/acsCalls';
 import { OidcVerifier } from './infra/oidcVerifier';
@@ -62,9 +63,12 @@ export const systemPlatform: Platform = {
 /** The process's services, built once from validated config by the composition root (`src/app.ts`). */
 export function buildServices(config: Config, platform: Platform = systemPlatform): Services {
   const { now, sleep } = platform;
+  // One credential for both clients, made on first use (never in key mode with a connection string).
+  let credential: ReturnType<typeof createAzureCredential> | undefined;
+  const azureCredential = () => (credential ??= createAzureCredential(config.azureCredential));
   const throttle = new AcsThrottleGate(now, config.acsMaxConcurrency);
   const gateway = new AcsIdentityGateway({
-    connect: () => createIdentityClient(config.acs),
+    connect: () => createIdentityClient(config.acs, azureCredential),
     timeoutMs: config.acsTimeoutMs,
     budget: new RetryBudget(undefined, undefined, undefined, now),
     credential: config.acs.kind,
@@ -74,7 +78,8 @@ export function buildServices(config: Config, platform: Platform = systemPlatfor
   });
   const { identityMap } = config;
   // Shared by every request: one table client, one sealer. Only the ACS view is per request.
-  const map = identityMap && new TableIdentityMap(() => createTableClient(identityMap));
+  const map =
+    identityMap && new TableIdentityMap(() => createTableClient(identityMap, azureCredential));
   const callerOptions = map && {
     map,
     // A reservation must outlive the slowest ACS call its holder can make.

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ ACS_CONNECTION_STRING: CS });
     expect(config).toEqual({
       authMode: 'key',
+      azureCredential: { kind: 'managedIdentity', clientId: undefined },
       corsAllowedOrigins: [],
       tokenCacheKey: undefined,
       tokenCacheEpoch: '',
@@ -340,6 +341,38 @@ describe('loadConfig', () => {
       expect(
         problemsOf({ ACS_CONNECTION_STRING: CS, OIDC_ISSUER: 'https://issuer.example.com' }),
       ).toEqual(['OIDC_ISSUER: only used when AUTH_MODE is jwt']);
+    });
+  });
+
+  describe('the Entra ID credential (ACS_ENDPOINT, IDENTITY_MAP_ENDPOINT)', () => {
+    const mi = { ACS_ENDPOINT: 'https://res.communication.azure.com' };
+
+    it('is the managed identity alone, user-assigned when AZURE_CLIENT_ID names one', () => {
+      expect(loadConfig(mi).azureCredential).toEqual({
+        kind: 'managedIdentity',
+        clientId: undefined,
+      });
+      const clientId = '5e29463d-71da-4fe0-8e69-999b57db23b0';
+      expect(loadConfig({ ...mi, AZURE_CLIENT_ID: clientId }).azureCredential).toEqual({
+        kind: 'managedIdentity',
+        clientId,
+      });
+    });
+
+    it('is the DefaultAzureCredential chain AZURE_TOKEN_CREDENTIALS restricts, when set', () => {
+      expect(
+        loadConfig({ ...mi, AZURE_TOKEN_CREDENTIALS: 'azureclicredential' }).azureCredential,
+      ).toEqual({
+        kind: 'chain',
+        selection: 'AzureCliCredential',
+      });
+    });
+
+    it.each([
+      ['AZURE_TOKEN_CREDENTIALS', 'AzureCli', 'must be one of prod, dev, EnvironmentCredential'],
+      ['AZURE_CLIENT_ID', 'my-identity', 'must be the client id (a GUID)'],
+    ])('refuses %s=%s at start-up instead of on the first token', (name, value, message) => {
+      expect(problemsOf({ ...mi, [name]: value }).join()).toContain(`${name}: ${message}`);
     });
   });
 });
