@@ -62,6 +62,11 @@ export interface Config {
   identityMap: TableConnection | undefined;
   /** Present in jwt mode. */
   oidc: OidcSettings | undefined;
+  /**
+   * easyauth mode with EASY_AUTH_TOKEN_ISSUER set: each principal must come with a token Entra ID
+   * signed for it (src/http/easyAuthProof.ts), not only the platform's headers.
+   */
+  easyAuthProof: OidcSettings | undefined;
   /** AES-256 key for the token cache; undefined turns the cache off. */
   tokenCacheKey: Buffer | undefined;
   /** Changing it retires every cached token at once (TOKEN_CACHE_EPOCH); '' when unset. */
@@ -362,6 +367,15 @@ export const SettingsSchema = z.object({
     return v.length <= 256 ? v : fail('must be a claim name of at most 256 characters');
   }),
   OIDC_CLOCK_SKEW_SECONDS: integerSetting(60, 0, 300),
+  // easyauth mode, defence in depth: the Entra ID issuer whose token must name the principal.
+  EASY_AUTH_TOKEN_ISSUER: setting((v, fail) => {
+    if (v === undefined) return undefined;
+    parseEndpoint(v, fail);
+    return v; // kept as written: compared exactly with the token's iss
+  }),
+  EASY_AUTH_TOKEN_AUDIENCE: setting((v) =>
+    v === undefined ? undefined : [...new Set(v.split(',').map((a) => a.trim()))].filter(Boolean),
+  ),
   // Bump after a key rotation the app cannot see in its own settings (managed identity).
   TOKEN_CACHE_EPOCH: setting((v, fail) => {
     if (v === undefined) return '';
@@ -434,6 +448,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         'IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT: required when AUTH_MODE is easyauth',
       );
     }
+    if (s.EASY_AUTH_TOKEN_ISSUER && !s.EASY_AUTH_TOKEN_AUDIENCE?.length) {
+      problems.push(
+        "EASY_AUTH_TOKEN_AUDIENCE: required with EASY_AUTH_TOKEN_ISSUER (the Entra app registration's client ID)",
+      );
+    }
+    if (!s.EASY_AUTH_TOKEN_ISSUER && s.EASY_AUTH_TOKEN_AUDIENCE) {
+      problems.push('EASY_AUTH_TOKEN_AUDIENCE: only used with EASY_AUTH_TOKEN_ISSUER');
+    }
   } else if (s.AUTH_MODE === 'jwt') {
     if (!s.OIDC_ISSUER) problems.push('OIDC_ISSUER: required when AUTH_MODE is jwt');
     if (!s.OIDC_AUDIENCE?.length) {
@@ -454,6 +476,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       (name) => s[name] !== undefined,
     );
     if (stray.length > 0) problems.push(`${stray.join(', ')}: only used when AUTH_MODE is jwt`);
+  }
+  if (s.AUTH_MODE !== 'easyauth') {
+    const stray = (['EASY_AUTH_TOKEN_ISSUER', 'EASY_AUTH_TOKEN_AUDIENCE'] as const).filter(
+      (name) => s[name] !== undefined,
+    );
+    if (stray.length > 0) {
+      problems.push(`${stray.join(', ')}: only used when AUTH_MODE is easyauth`);
+    }
   }
   const rolePolicy = s.TOKEN_POLICY
     ? Object.fromEntries(
@@ -504,6 +534,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             algorithms: s.OIDC_ALGORITHMS,
             rolesClaim: s.OIDC_ROLES_CLAIM,
             clockSkewSeconds: s.OIDC_CLOCK_SKEW_SECONDS,
+          }
+        : undefined,
+    easyAuthProof:
+      s.AUTH_MODE === 'easyauth' && s.EASY_AUTH_TOKEN_ISSUER && s.EASY_AUTH_TOKEN_AUDIENCE?.length
+        ? {
+            issuer: s.EASY_AUTH_TOKEN_ISSUER,
+            audiences: s.EASY_AUTH_TOKEN_AUDIENCE,
+            jwksUri: undefined,
+            // Entra ID signs ID and access tokens with RS256.
+            algorithms: ['RS256'],
+            rolesClaim: 'roles',
+            clockSkewSeconds: 60,
           }
         : undefined,
     rolePolicy,

@@ -12,6 +12,7 @@ import { AesTokenSealer } from './infra/aesTokenSealer';
 import { cacheScopeOf } from './infra/credentialFingerprint';
 import { recordIdentityGone, type AcsCallTally } from './infra/acsCalls';
 import { OidcVerifier } from './infra/oidcVerifier';
+import { EasyAuthProof } from './http/easyAuthProof';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** What a token request needs, checked for `/api/health`. */
@@ -33,6 +34,8 @@ export interface Services {
   limits: CallerLimits;
   /** Validates bearer tokens (jwt mode only). */
   bearer: OidcVerifier | undefined;
+  /** easyauth mode with EASY_AUTH_TOKEN_ISSUER: the Entra token each principal must come with. */
+  easyAuthProof: EasyAuthProof | undefined;
   /** Which ACS operations this instance is holding back after a 429 (for /api/health). */
   throttle: AcsThrottleGate;
   /**
@@ -75,6 +78,8 @@ export function buildServices(config: Config): Services {
     reachability,
     limits: new CallerLimits(config.rateLimits),
     bearer: config.oidc && new OidcVerifier(config.oidc),
+    easyAuthProof:
+      config.easyAuthProof && new EasyAuthProof(new OidcVerifier(config.easyAuthProof)),
     throttle,
     forRequest(tally) {
       const identity = gateway.observedBy(tally);

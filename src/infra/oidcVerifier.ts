@@ -7,6 +7,8 @@ import { AppError } from '../domain/errors';
 export interface BearerIdentity {
   issuer: string;
   subject: string;
+  /** Entra ID's object ID of the principal (`oid`), when the token carries one. */
+  objectId: string | undefined;
   roles: string[];
 }
 
@@ -106,6 +108,7 @@ export class OidcVerifier {
     return {
       issuer: this.settings.issuer,
       subject: payload.sub,
+      objectId: typeof payload.oid === 'string' && payload.oid !== '' ? payload.oid : undefined,
       roles: rolesIn(payload[this.settings.rolesClaim]),
     };
   }
