@@ -3,7 +3,7 @@ import type { AuthMode } from '../config';
 import { keyId, type Caller } from '../domain/caller';
 import type { CallerLimits } from '../domain/callerLimits';
 import { AppError } from '../domain/errors';
-import { bearerFailureReason, rejected, type OidcVerifier } from '../infra/oidcVerifier';
+import { bearerFailureReason, rejected, type BearerVerifier } from '../domain/bearer';
 import type { EasyAuthProof } from './easyAuthProof';
 import type { RequestFacts } from './requestFacts';
 
@@ -138,7 +138,7 @@ function bearerTokenOf(request: HttpRequest): string {
  */
 export async function bearerCaller(
   request: HttpRequest,
-  verifier: OidcVerifier,
+  verifier: BearerVerifier,
   facts: RequestFacts,
 ): Promise<Caller> {
   try {
@@ -169,7 +169,7 @@ export async function admitCaller(
   }: {
     config: { authMode: AuthMode };
     limits: CallerLimits;
-    bearer?: OidcVerifier | undefined;
+    bearer?: BearerVerifier | undefined;
     easyAuthProof?: EasyAuthProof | undefined;
   },
   facts: RequestFacts,
@@ -184,7 +184,7 @@ export async function admitCaller(
   return caller;
 }
 
-function requireVerifier(verifier: OidcVerifier | undefined): OidcVerifier {
+function requireVerifier(verifier: BearerVerifier | undefined): BearerVerifier {
   if (!verifier) throw new Error('jwt mode without an OIDC verifier');
   return verifier;
 }

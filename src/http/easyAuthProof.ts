@@ -1,7 +1,7 @@
 import type { HttpRequest } from '@azure/functions';
 import type { Caller } from '../domain/caller';
 import { AppError } from '../domain/errors';
-import { bearerFailureReason, type OidcVerifier } from '../infra/oidcVerifier';
+import { bearerFailureReason, type BearerVerifier } from '../domain/bearer';
 import type { RequestFacts } from './requestFacts';
 
 /** The identity provider name App Service gives Microsoft Entra ID principals. */
@@ -31,7 +31,7 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
  * Entra principals) or `sub`. Anything else is a 401, and the reason goes to the log record.
  */
 export class EasyAuthProof {
-  constructor(private readonly verifier: OidcVerifier) {}
+  constructor(private readonly verifier: BearerVerifier) {}
 
   async check(request: HttpRequest, caller: Caller, facts: RequestFacts): Promise<void> {
     if (caller.kind !== 'principal') return;
