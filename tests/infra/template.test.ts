@@ -63,6 +63,7 @@ const MODE_SETTINGS = {
     'ACS_TIMEOUT_MS',
   ],
   key: ['RATE_LIMIT_KEY_PER_MINUTE', 'RATE_LIMIT_KEY_BURST'],
+  // Never deployed on Flex Consumption (refused), listed so no mode writes them by mistake.
   easyauth: [
     'IDENTITY_MAP_ENDPOINT',
     'IDENTITY_MAP_TABLE',
@@ -70,6 +71,8 @@ const MODE_SETTINGS = {
     'RATE_LIMIT_PER_MINUTE',
     'RATE_LIMIT_BURST',
     'TOKEN_CACHE_KEY',
+    'EASY_AUTH_TOKEN_ISSUER',
+    'EASY_AUTH_TOKEN_AUDIENCE',
   ],
   jwt: [
     'IDENTITY_MAP_ENDPOINT',
