@@ -16,6 +16,7 @@ import { localCertificate, type LocalCertificate } from './tls';
 import { corsLayer, corsPolicyFrom } from './host/cors';
 import { localState, type LocalState } from './localState';
 import { easyAuthStandIn } from './host/easyAuth';
+import { idTokensFrom } from './host/tokenStore';
 import { resolveKeys } from './host/keys';
 import { applyLocalSettings, loopbackEmulator } from './host/localSettings';
 import { jsonLineSink } from './host/logger';
@@ -252,6 +253,10 @@ async function main(): Promise<void> {
   const demo = existsSync(demoFolder);
   // Easy Auth takes bearer tokens from the local issuer unless another is named.
   const easyAuthIssuer = env.EASY_AUTH_ISSUER?.trim() || issuer.url;
+  const easyAuthAudiences = (env.EASY_AUTH_AUDIENCES?.trim() || DEV_AUDIENCE)
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
   const platform: PlatformLayer[] = [
     // CORS first, as in the Functions host ("EasyAuth must go after CORS, as CORS preflight
     // requests can happen before authentication": azure-functions-host
@@ -261,13 +266,12 @@ async function main(): Promise<void> {
     easyAuthStandIn({
       enabled: easyAuth,
       secret: keys.sessionSecret,
-      bearer: {
-        issuer: easyAuthIssuer,
-        audiences: (env.EASY_AUTH_AUDIENCES?.trim() || DEV_AUDIENCE)
-          .split(',')
-          .map((a) => a.trim())
-          .filter(Boolean),
-      },
+      bearer: { issuer: easyAuthIssuer, audiences: easyAuthAudiences },
+      enforced: env.EASY_AUTH_ENFORCED?.trim().toLowerCase() !== 'false',
+      tokenStore:
+        env.EASY_AUTH_TOKEN_STORE?.trim().toLowerCase() === 'true'
+          ? idTokensFrom(easyAuthIssuer, easyAuthAudiences[0] ?? DEV_AUDIENCE)
+          : undefined,
     }),
     ...(demo ? [staticFiles({ root: demoFolder, appPrefix: routePrefix })] : []),
   ];

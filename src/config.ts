@@ -84,6 +84,11 @@ export interface Config {
   identityMap: TableConnection | undefined;
   /** Present in jwt mode. */
   oidc: OidcSettings | undefined;
+  /**
+   * easyauth mode with EASY_AUTH_TOKEN_ISSUER set: each principal must come with a token Entra ID
+   * signed for it (src/http/easyAuthProof.ts), not only the platform's headers.
+   */
+  easyAuthProof: OidcSettings | undefined;
   /** AES-256 key for the token cache; undefined turns the cache off. */
   tokenCacheKey: Buffer | undefined;
   /** Changing it retires every cached token at once (TOKEN_CACHE_EPOCH); '' when unset. */
@@ -394,6 +399,13 @@ export const SettingsSchema = z.object({
     return v.length <= 256 ? v : fail('must be a claim name of at most 256 characters');
   }),
   OIDC_CLOCK_SKEW_SECONDS: integerSetting(60, 0, 300),
+  // easyauth mode, defence in depth: the Entra ID issuer whose token must name the principal.
+  EASY_AUTH_TOKEN_ISSUER: setting((v, fail) => {
+    if (v === undefined) return undefined;
+    parseEndpoint(v, fail);
+    return v; // kept as written: compared exactly with the token's iss
+  }),
+  EASY_AUTH_TOKEN_AUDIENCE: setting((v) => (v === undefined ? undefined : commaList(v))),
   // Bump after a key rotation the app cannot see in its own settings (managed identity).
   TOKEN_CACHE_EPOCH: setting((v, fail) => {
     if (v === undefined) return '';
@@ -448,6 +460,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     identityMap: s.AUTH_MODE === 'key' ? undefined : identityMap,
     oidc: oidcOf(s),
+    easyAuthProof: easyAuthProofOf(s),
     rolePolicy,
     acs,
     azureCredential: s.AZURE_TOKEN_CREDENTIALS
@@ -528,6 +541,7 @@ const MODE_RULES: Record<
         ]
       : []),
     ...strayOidcSettings(s),
+    ...strayEasyAuthProofSettings(s),
   ],
   easyauth: (s, identityMap) => [
     ...(s.WEBSITE_AUTH_ENABLED
@@ -537,6 +551,14 @@ const MODE_RULES: Record<
         ]),
     ...(identityMap ? [] : [identityMapRequired('easyauth')]),
     ...strayOidcSettings(s),
+    ...(s.EASY_AUTH_TOKEN_ISSUER && !s.EASY_AUTH_TOKEN_AUDIENCE?.length
+      ? [
+          "EASY_AUTH_TOKEN_AUDIENCE: required with EASY_AUTH_TOKEN_ISSUER (the Entra app registration's client ID)",
+        ]
+      : []),
+    ...(!s.EASY_AUTH_TOKEN_ISSUER && s.EASY_AUTH_TOKEN_AUDIENCE
+      ? ['EASY_AUTH_TOKEN_AUDIENCE: only used with EASY_AUTH_TOKEN_ISSUER']
+      : []),
   ],
   jwt: (s, identityMap) => [
     ...(s.OIDC_ISSUER ? [] : ['OIDC_ISSUER: required when AUTH_MODE is jwt']),
@@ -544,8 +566,16 @@ const MODE_RULES: Record<
       ? []
       : ['OIDC_AUDIENCE: required when AUTH_MODE is jwt (one or more, comma-separated)']),
     ...(identityMap ? [] : [identityMapRequired('jwt')]),
+    ...strayEasyAuthProofSettings(s),
   ],
 };
+
+function strayEasyAuthProofSettings(s: Settings): string[] {
+  const stray = (['EASY_AUTH_TOKEN_ISSUER', 'EASY_AUTH_TOKEN_AUDIENCE'] as const).filter(
+    (name) => s[name] !== undefined,
+  );
+  return stray.length > 0 ? [`${stray.join(', ')}: only used when AUTH_MODE is easyauth`] : [];
+}
 
 function identityMapRequired(mode: AuthMode): string {
   return `IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT: required when AUTH_MODE is ${mode}`;
@@ -599,5 +629,23 @@ function oidcOf(s: Settings): OidcSettings | undefined {
     algorithms: s.OIDC_ALGORITHMS,
     rolesClaim: s.OIDC_ROLES_CLAIM,
     clockSkewSeconds: s.OIDC_CLOCK_SKEW_SECONDS,
+  };
+}
+
+function easyAuthProofOf(s: Settings): OidcSettings | undefined {
+  if (
+    s.AUTH_MODE !== 'easyauth' ||
+    !s.EASY_AUTH_TOKEN_ISSUER ||
+    !s.EASY_AUTH_TOKEN_AUDIENCE?.length
+  )
+    return undefined;
+  return {
+    issuer: s.EASY_AUTH_TOKEN_ISSUER,
+    audiences: s.EASY_AUTH_TOKEN_AUDIENCE,
+    jwksUri: undefined,
+    // Entra ID signs ID and access tokens with RS256.
+    algorithms: ['RS256'],
+    rolesClaim: 'roles',
+    clockSkewSeconds: 60,
   };
 }

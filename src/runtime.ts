@@ -13,6 +13,7 @@ import { createAzureCredential } from './infra/azureCredential';
 import { cacheScopeOf } from './infra/credentialFingerprint';
 import { recordIdentityGone, type AcsCallTally } from './infra/acsCalls';
 import { OidcVerifier } from './infra/oidcVerifier';
+import { EasyAuthProof } from './http/easyAuthProof';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** What a token request needs, checked for `/api/health`. */
@@ -34,6 +35,8 @@ export interface Services {
   limits: CallerLimits;
   /** Validates bearer tokens (jwt mode only). */
   bearer: OidcVerifier | undefined;
+  /** easyauth mode with EASY_AUTH_TOKEN_ISSUER: the Entra token each principal must come with. */
+  easyAuthProof: EasyAuthProof | undefined;
   /** Which ACS operations this instance is holding back after a 429 (for /api/health). */
   throttle: AcsThrottleGate;
   /**
@@ -102,6 +105,9 @@ export function buildServices(config: Config, platform: Platform = systemPlatfor
     reachability,
     limits: new CallerLimits(config.rateLimits, now),
     bearer: config.oidc && new OidcVerifier(config.oidc, platform.fetch, now),
+    easyAuthProof:
+      config.easyAuthProof &&
+      new EasyAuthProof(new OidcVerifier(config.easyAuthProof, platform.fetch, now)),
     throttle,
     forRequest(tally) {
       const identity = gateway.observedBy(tally);

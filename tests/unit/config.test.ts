@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       },
       identityMap: undefined,
       oidc: undefined,
+      easyAuthProof: undefined,
       rolePolicy: undefined,
       acs: {
         kind: 'connectionString',
@@ -163,6 +164,49 @@ describe('loadConfig', () => {
         'IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT: required when AUTH_MODE is easyauth',
       ]);
       expect(problemsOf({ ...base, WEBSITE_AUTH_ENABLED: 'false' })).toHaveLength(1);
+    });
+
+    it('asks for an Entra token per principal with EASY_AUTH_TOKEN_ISSUER and _AUDIENCE', () => {
+      const issuer = 'https://login.microsoftonline.com/00000000-0000-0000-0000-0000000000b2/v2.0';
+      expect(loadConfig(base).easyAuthProof).toBeUndefined();
+      expect(
+        loadConfig({
+          ...base,
+          EASY_AUTH_TOKEN_ISSUER: issuer,
+          EASY_AUTH_TOKEN_AUDIENCE: ' c11e , api://c11e,c11e',
+        }).easyAuthProof,
+      ).toEqual({
+        issuer,
+        audiences: ['c11e', 'api://c11e'],
+        jwksUri: undefined,
+        algorithms: ['RS256'],
+        rolesClaim: 'roles',
+        clockSkewSeconds: 60,
+      });
+      expect(problemsOf({ ...base, EASY_AUTH_TOKEN_ISSUER: issuer })).toEqual([
+        "EASY_AUTH_TOKEN_AUDIENCE: required with EASY_AUTH_TOKEN_ISSUER (the Entra app registration's client ID)",
+      ]);
+      expect(problemsOf({ ...base, EASY_AUTH_TOKEN_AUDIENCE: 'c11e' })).toEqual([
+        'EASY_AUTH_TOKEN_AUDIENCE: only used with EASY_AUTH_TOKEN_ISSUER',
+      ]);
+      expect(
+        problemsOf({
+          ...base,
+          EASY_AUTH_TOKEN_ISSUER: 'http://login.example.com',
+          EASY_AUTH_TOKEN_AUDIENCE: 'a',
+        }),
+      ).toEqual([
+        'EASY_AUTH_TOKEN_ISSUER: must be https:// (http:// is accepted only for localhost emulators)',
+      ]);
+      expect(
+        problemsOf({
+          ACS_CONNECTION_STRING: CS,
+          EASY_AUTH_TOKEN_ISSUER: issuer,
+          EASY_AUTH_TOKEN_AUDIENCE: 'a',
+        }),
+      ).toEqual([
+        'EASY_AUTH_TOKEN_ISSUER, EASY_AUTH_TOKEN_AUDIENCE: only used when AUTH_MODE is easyauth',
+      ]);
     });
 
     it('parses the identity map connection and table', () => {
