@@ -14,14 +14,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildPackage, unpackZip } from '../../dev/package/artifact';
-import { spawnReady, type IssuerProcess } from '../support/issuer';
+import { mintToken, spawnIssuer, spawnReady, type IssuerProcess } from '../support/issuer';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
 import { walkThroughManagedIdentity } from '../support/managedIdentityWalk';
 import { isExpression, only, snapshot, type Snapshot } from './compiled';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
-/** The parameter set that keeps an identity map (easyauth mode), so every path is walked. */
-const SET = 'easy-auth';
+/**
+ * A deployable parameter set that keeps an identity map, so every path is walked: jwt mode with
+ * Microsoft Entra ID (easyauth mode is refused on Flex Consumption, docs/platform-parity.md).
+ */
+const SET = 'jwt-entra';
 
 interface StackFacts {
   acsEndpoint: string;
@@ -35,6 +38,8 @@ interface StackFacts {
 let work: string;
 let appDir: string;
 let stackProcess: IssuerProcess;
+/** Plays the deployed OIDC_ISSUER (Entra ID's v2.0 issuer), which this machine cannot reach. */
+let entra: IssuerProcess;
 let stack: StackFacts;
 let deployed: Record<string, string>;
 let host: LocalHostProcess;
@@ -73,6 +78,8 @@ function resolved(settings: Record<string, string>, d: Snapshot): Record<string,
   ]);
   return Object.fromEntries(
     Object.entries(settings).map(([name, value]) => {
+      // The identity provider is the platform's part too: the deployed issuer, played locally.
+      if (name === 'OIDC_ISSUER') return [name, entra.url];
       if (!isExpression(value)) return [name, value];
       const here = local.get(value);
       if (here === undefined) throw new Error(`${name}: no local counterpart for ${value}`);
@@ -93,6 +100,7 @@ beforeAll(async () => {
   unpackZip(built.zipFile, appDir);
   stackProcess = await spawnReady('identity/main.js', {}, /MI stack ready (\{.*\})\n/);
   stack = JSON.parse(stackProcess.url) as StackFacts;
+  entra = await spawnIssuer();
   const d = snapshot(SET);
   deployed = resolved(appSettingsOf(d), d);
   host = await startLocalHost({
@@ -107,13 +115,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await host?.stop();
   await stackProcess?.stop();
+  await entra?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe(`the unpacked package with the ${SET} set's app settings, through managed identity`, () => {
   it('is given endpoints only: no connection string, no key', () => {
     expect(deployed).toMatchObject({
-      AUTH_MODE: 'easyauth',
+      AUTH_MODE: 'jwt',
       ACS_ENDPOINT: stack.acsEndpoint,
       IDENTITY_MAP_ENDPOINT: stack.tableEndpoint,
     });
@@ -126,9 +135,7 @@ describe(`the unpacked package with the ${SET} set's app settings, through manag
       expect(deployed).not.toHaveProperty(name);
     }
     expect(Object.values(deployed).join('\n')).not.toMatch(/accesskey=|accountkey=/i);
-    expect(host.output()).toMatch(
-      /"event":"startup","authMode":"easyauth","acsAuth":"managedIdentity"/,
-    );
+    expect(host.output()).toMatch(/"event":"startup","authMode":"jwt","acsAuth":"managedIdentity"/);
   });
 
   it('gets a token, keeps the mapping, revokes and deletes; without its role, 503 naming it', async () => {
@@ -145,6 +152,14 @@ describe(`the unpacked package with the ${SET} set's app settings, through manag
         ca: readFileSync(stack.caFile, 'utf8'),
       },
       { role, scope: rule.scopes[0] ?? 'voip' },
+      // A bearer token for the deployed audience, carrying the role in the default roles claim.
+      async (user, asRole) => ({
+        authorization: `Bearer ${await mintToken(entra.url, {
+          sub: user,
+          aud: deployed.OIDC_AUDIENCE,
+          roles: [asRole],
+        })}`,
+      }),
     );
   }, 60_000);
 });

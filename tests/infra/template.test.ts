@@ -42,6 +42,10 @@ const NEVER_IN_INFRA: Record<string, string> = {
 /** SettingsSchema settings infra leaves at the app's default on purpose, and why. */
 const NOT_IN_INFRA: Record<string, string> = {
   ACS_MAX_CONCURRENCY: "per-instance ACS concurrency; the app's default suits Flex instances",
+  AZURE_CLIENT_ID:
+    'infra gives the app a system-assigned identity; only a user-assigned one is named',
+  AZURE_TOKEN_CREDENTIALS:
+    'production uses ManagedIdentityCredential alone; a DefaultAzureCredential chain is opt-in',
   CORS_ALLOWED_ORIGINS: 'the platform writes it from siteConfig.cors',
   TOKEN_CACHE_EPOCH: 'bumped by hand after a key rotation the app cannot see',
   TOKEN_CACHE_LOCAL_SECONDS: "the in-process cache bound; the app's default",
