@@ -78,17 +78,20 @@ export function acsHandler(surface: AcsSurface): AcsHandler {
       }
     }
 
+    // One clock reading for the whole operation: the Teams check awaits the issuer's keys, and a
+    // second reading after it could fall in the next second (a 24 h cap read as 86,399 s).
+    const nowMs = Date.now();
     const exchanged =
       route.kind === 'exchangeTeamsToken' &&
       target.searchParams.getAll('api-version').join() === API_VERSION
-        ? await teams.verify(body, Date.now())
+        ? await teams.verify(body, nowMs)
         : undefined;
     let reply;
     try {
       reply = performOperation(route, target.searchParams, body, {
         store: state.store,
         signer: state.signer,
-        nowMs: Date.now(),
+        nowMs,
         exchanged,
         onIssued: (jti) => keys.recordIssued(jti, keyId),
       });
