@@ -9,9 +9,11 @@ import { AcsReachability, type Reachability } from './infra/acsReachability';
 import { RetryBudget } from './infra/acsRetry';
 import { AcsThrottleGate } from './infra/acsThrottleGate';
 import { AesTokenSealer } from './infra/aesTokenSealer';
+import { createAzureCredential } from './infra/azureCredential';
 import { cacheScopeOf } from './infra/credentialFingerprint';
 import { recordIdentityGone, type AcsCallTally } from './infra/acsCalls';
 import { OidcVerifier } from './infra/oidcVerifier';
+import { EasyAuthProof } from './http/easyAuthProof';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 import { TableIdentityPool } from './infra/tableIdentityPool';
 import { PoolClaims, type PoolSummary } from './domain/identityPool';
@@ -36,6 +38,8 @@ export interface Services {
   limits: CallerLimits;
   /** Validates bearer tokens (jwt mode only). */
   bearer: OidcVerifier | undefined;
+  /** easyauth mode with EASY_AUTH_TOKEN_ISSUER: the Entra token each principal must come with. */
+  easyAuthProof: EasyAuthProof | undefined;
   /** Which ACS operations this instance is holding back after a 429 (for /api/health). */
   throttle: AcsThrottleGate;
   /**
@@ -77,9 +81,12 @@ export const systemPlatform: Platform = {
 /** The process's services, built once from validated config by the composition root (`src/app.ts`). */
 export function buildServices(config: Config, platform: Platform = systemPlatform): Services {
   const { now, sleep } = platform;
+  // One credential for both clients, made on first use (never in key mode with a connection string).
+  let credential: ReturnType<typeof createAzureCredential> | undefined;
+  const azureCredential = () => (credential ??= createAzureCredential(config.azureCredential));
   const throttle = new AcsThrottleGate(now, config.acsMaxConcurrency);
   const gateway = new AcsIdentityGateway({
-    connect: () => createIdentityClient(config.acs),
+    connect: () => createIdentityClient(config.acs, azureCredential),
     timeoutMs: config.acsTimeoutMs,
     budget: new RetryBudget(undefined, undefined, undefined, now),
     credential: config.acs.kind,
@@ -89,12 +96,14 @@ export function buildServices(config: Config, platform: Platform = systemPlatfor
   });
   const { identityMap, pool: poolSettings } = config;
   // Shared by every request: one table client, one sealer. Only the ACS view is per request.
-  const map = identityMap && new TableIdentityMap(() => createTableClient(identityMap));
+  const map =
+    identityMap && new TableIdentityMap(() => createTableClient(identityMap, azureCredential));
   const sealer = config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined;
   const cacheScope = cacheScopeOf(config);
   // Config guarantees the sealer and a table whenever the pool is on.
   const poolStore =
-    poolSettings && new TableIdentityPool(() => createTableClient(poolSettings.table));
+    poolSettings &&
+    new TableIdentityPool(() => createTableClient(poolSettings.table, azureCredential));
   const poolClaims =
     poolSettings &&
     poolStore &&
@@ -131,6 +140,9 @@ export function buildServices(config: Config, platform: Platform = systemPlatfor
     reachability,
     limits: new CallerLimits(config.rateLimits, now),
     bearer: config.oidc && new OidcVerifier(config.oidc, platform.fetch, now),
+    easyAuthProof:
+      config.easyAuthProof &&
+      new EasyAuthProof(new OidcVerifier(config.easyAuthProof, platform.fetch, now)),
     throttle,
     forRequest(tally) {
       const identity = gateway.observedBy(tally);
