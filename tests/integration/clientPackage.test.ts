@@ -125,8 +125,8 @@ describe('acs-token-service-client, packed and installed', () => {
       }),
     );
     const tsc = path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-    await run(process.execPath, [tsc, '-p', dir]).catch((err: { stdout?: string }) => {
-      throw new Error(`the consumer does not type-check:\n${err.stdout ?? String(err)}`);
+    await run(process.execPath, [tsc, '-p', dir]).catch((err: Error & { stdout?: string }) => {
+      throw new Error(`the consumer does not type-check:\n${err.stdout ?? err.message}`);
     });
 
     const { build } = await import('esbuild');
