@@ -17,7 +17,7 @@ await build({
   outfile: path.join(dist, 'index.js'),
   bundle: true,
   format: 'esm',
-  // Browsers, React Native and Node 20+ all have fetch, AbortController, atob and timers.
+  // Browsers, React Native and Node 20+ all have fetch, AbortController and timers.
   platform: 'neutral',
   target: ['es2020'],
   external: ['@azure/communication-common'],

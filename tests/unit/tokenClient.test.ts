@@ -8,6 +8,7 @@ import {
 } from '../../clients/js/src/index.js';
 import { TokenClient } from '../../clients/js/src/client.js';
 import { refresherFor } from '../../clients/js/src/credential.js';
+import { expiresAtMs } from '../../clients/js/src/jwt.js';
 
 /**
  * The package's refresh policy, against a scripted `fetch` (the Chromium test in
@@ -82,6 +83,20 @@ function options(
     retry: { baseDelayMs: 4, maxDelayMs: 50, random: () => 0, ...extra.retry },
   } satisfies TokenCredentialOptions;
 }
+
+describe('expiresAtMs', () => {
+  it('reads exp as the SDK does, whatever the padding and alphabet', () => {
+    for (const extra of ['', 'x', 'xy', 'ü€😀', '>>>???']) {
+      const exp = 1_900_000_000 + extra.length;
+      const payload = Buffer.from(JSON.stringify({ exp, extra })).toString('base64url');
+      expect(expiresAtMs(`h.${payload}.s`)).toBe(exp * 1000);
+      const padded = Buffer.from(JSON.stringify({ exp, extra })).toString('base64');
+      expect(expiresAtMs(`h.${padded}.s`)).toBe(exp * 1000);
+    }
+    expect(expiresAtMs('not-a-jwt')).toBeUndefined();
+    expect(expiresAtMs('h.!!!.s')).toBeUndefined();
+  });
+});
 
 describe('fetchToken', () => {
   it('posts the request and reports the refresh', async () => {
