@@ -230,10 +230,13 @@ describe('acs-token-service-client in Chromium, with the real AzureCommunication
     const events = await waitForEvent(page, 'gave-up');
     const failed = sent.slice(1);
     expect(failed.map((s) => s.outcome)).toEqual(Array(MAX_ATTEMPTS).fill(429));
-    // Each retry came no sooner than the Retry-After of the answer before it.
+    // Each retry waited at least the Retry-After of the answer before it: as the package
+    // scheduled it (in the page), and as seen from outside (event delivery adds some noise).
+    const waits = events.filter((e) => e.type === 'retrying').map((e) => e.delayMs ?? 0);
     for (let i = 1; i < failed.length; i++) {
       const asked = (failed[i - 1]?.retryAfter ?? 0) * 1000;
-      expect((failed[i]?.at ?? 0) - (failed[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(asked - 50);
+      expect(waits[i - 1]).toBeGreaterThanOrEqual(asked);
+      expect((failed[i]?.at ?? 0) - (failed[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(asked - 250);
     }
     expect(events.filter((e) => e.type === 'retrying')).toHaveLength(MAX_ATTEMPTS - 1);
     const gaveUp = events.find((e) => e.type === 'gave-up');
@@ -291,7 +294,9 @@ describe('acs-token-service-client in Chromium, with the real AzureCommunication
     expect(events.filter((e) => e.type === 'refreshed')[1]?.communicationUserId).toBe(identity);
     expect(events.filter((e) => e.type === 'gave-up')).toEqual([]);
     measured.unauthorized = {
-      requestsPerSdkAttempt: 1,
+      // Two SDK attempts while signed out, one request each; then one after signing in again.
+      requestsAnswered401: sent.filter((r) => r.outcome === 401).length,
+      requestsToRecover: sent.slice(1).filter((r) => r.outcome === 200).length,
       unauthorizedCalls: await page.evaluate(
         () => (globalThis as unknown as { unauthorized: number }).unauthorized,
       ),
