@@ -3,7 +3,7 @@ import type { AuthMode } from '../config';
 import { keyId, type Caller } from '../domain/caller';
 import type { CallerLimits } from '../domain/callerLimits';
 import { AppError } from '../domain/errors';
-import { bearerFailureReason, rejected, type OidcVerifier } from '../infra/oidcVerifier';
+import { bearerFailureReason, rejected, type BearerVerifier } from '../domain/bearer';
 import type { RequestFacts } from './requestFacts';
 
 interface AppServiceClaims {
@@ -137,7 +137,7 @@ function bearerTokenOf(request: HttpRequest): string {
  */
 export async function bearerCaller(
   request: HttpRequest,
-  verifier: OidcVerifier,
+  verifier: BearerVerifier,
   facts: RequestFacts,
 ): Promise<Caller> {
   try {
@@ -164,7 +164,7 @@ export async function admitCaller(
     config,
     limits,
     bearer,
-  }: { config: { authMode: AuthMode }; limits: CallerLimits; bearer?: OidcVerifier | undefined },
+  }: { config: { authMode: AuthMode }; limits: CallerLimits; bearer?: BearerVerifier | undefined },
   facts: RequestFacts,
 ): Promise<Caller> {
   const caller =
@@ -176,7 +176,7 @@ export async function admitCaller(
   return caller;
 }
 
-function requireVerifier(verifier: OidcVerifier | undefined): OidcVerifier {
+function requireVerifier(verifier: BearerVerifier | undefined): BearerVerifier {
   if (!verifier) throw new Error('jwt mode without an OIDC verifier');
   return verifier;
 }

@@ -2,11 +2,17 @@ import type { CommunicationIdentityClient } from '@azure/communication-identity'
 import type { AcsConnection } from '../config';
 import { isLoopback } from '../loopback';
 import type { AcsScope } from '../domain/scopes';
-import type { AccessToken, IdentityService, IssuedIdentity } from '../domain/identityService';
+import type {
+  AccessToken,
+  AcsOperationClass,
+  IdentityService,
+  IssuedIdentity,
+} from '../domain/identityService';
 import { fromAcsError, fromTeamsExchangeError } from './acsErrors';
 import { refusedBeforeProcessing, retryDelayMs, RetryBudget, type Repeatability } from './acsRetry';
-import { AcsThrottleGate, type AcsOperationClass } from './acsThrottleGate';
+import { AcsThrottleGate } from './acsThrottleGate';
 import { recordAcsCall, recordUnknownCreate, type AcsCallTally } from './acsCalls';
+import { underlyingFailure } from './restError';
 
 /**
  * Builds the ACS client. The SDK's own retries are off: it would repeat a `createUserAndToken`
@@ -207,7 +213,7 @@ export class AcsIdentityGateway {
       await this.connected();
       return undefined;
     } catch (err) {
-      return err instanceof Error && err.cause !== undefined ? err.cause : err;
+      return underlyingFailure(err);
     }
   }
 
