@@ -15,7 +15,7 @@ import { OidcVerifier } from './infra/oidcVerifier';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** What a token request needs, checked for `/api/health`. */
-export interface Readiness {
+interface Readiness {
   /** A token request can succeed: ACS answers and every client it needs could be built. */
   ready: boolean;
   acs: Reachability;
@@ -47,13 +47,13 @@ export interface Services {
  * What the services take from the process: the clock, timers and `fetch`. Passed in, so a test
  * can run them on its own time and network.
  */
-export interface Platform {
+interface Platform {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   fetch: typeof fetch;
 }
 
-export const systemPlatform: Platform = {
+const systemPlatform: Platform = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   fetch: (input, init) => fetch(input, init),
