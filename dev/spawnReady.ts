@@ -90,7 +90,9 @@ export async function spawnReady(script: string, options: SpawnReadyOptions): Pr
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const { killAfterMs } = options;
       const timer =
-        killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        killAfterMs === undefined
+          ? undefined
+          : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
       await exited;
       clearTimeout(timer);
     },
