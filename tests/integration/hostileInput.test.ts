@@ -6,24 +6,18 @@ import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { rssMb } from '../../dev/host/spawnHost';
 import { DEMO_CONTENT_SECURITY_POLICY } from '../../dev/host/staticFiles';
 import { buildOpenApiDocument } from '../../src/contracts/openapi';
+import { fuzzRequest } from '../support/arbitraries';
 import {
   CANARY,
   describeRequest,
-  fuzzRequest,
   SESSION_COOKIE,
   type FuzzSecrets,
   type HostileRequest,
   type HostMode,
-} from '../support/arbitraries';
+} from '../support/arbitraries/request';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
-import {
-  deletesOwnIdentity,
-  expectationFor,
-  type Expectation,
-  type OracleContext,
-  type Policy,
-  type Route,
-} from '../support/hostileOracle';
+import { deletesOwnIdentity, expectationFor } from '../support/hostileOracle';
+import type { Expectation, OracleContext, Policy, Route } from '../support/hostileOracle/model';
 import { send, type Outcome } from '../support/hostileTransport';
 import { jwtClaims } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';

@@ -42,3 +42,40 @@ export async function steadyMinimum(
     samples.push(read());
   }
 }
+
+/**
+ * Calls `probe` until `done` holds for what it returns, and returns that. Past `limitMs` it
+ * returns the last value instead of throwing, so that the test's own assertion says what came
+ * back (a 503, a 429, a record missing).
+ */
+export async function pollUntil<T>(
+  probe: () => T | Promise<T>,
+  done: (value: T) => boolean,
+  limitMs = 15_000,
+  intervalMs = 20,
+): Promise<T> {
+  const giveUpAt = Date.now() + limitMs;
+  let value = await probe();
+  while (!done(value) && Date.now() <= giveUpAt) {
+    await sleep(intervalMs);
+    value = await probe();
+  }
+  return value;
+}
+
+/** Calls `probe` until it resolves, and returns what it resolved with; past `limitMs`, its last error. */
+export async function retryUntilResolved<T>(
+  probe: () => Promise<T>,
+  limitMs = 10_000,
+  intervalMs = 50,
+): Promise<T> {
+  const giveUpAt = Date.now() + limitMs;
+  for (;;) {
+    try {
+      return await probe();
+    } catch (err) {
+      if (Date.now() > giveUpAt) throw err;
+      await sleep(intervalMs);
+    }
+  }
+}
