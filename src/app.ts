@@ -25,9 +25,10 @@ export interface HttpRegistrar {
 }
 
 /**
- * Registers every route with `services`. A protected route is registered for every method (a
- * wrong one gets a 405 problem, not the host's bare 404), at the auth level its auth mode needs,
- * and admits its caller before its handler runs.
+ * Registers every route with `services`. Every route is registered for every method a handler can
+ * be given (ALL_METHODS: a wrong one gets a 405 problem with `Allow`, not the host's bare 404);
+ * a protected route at the auth level its auth mode needs, admitting its caller before its
+ * handler runs.
  */
 export function registerFunctions(registrar: HttpRegistrar, services: Services): void {
   for (const route of ROUTES) registrar.http(route.name, httpFunction(route, services));
@@ -38,7 +39,7 @@ function httpFunction(route: FunctionRoute, services: Services): HttpFunctionOpt
     const respond = route.build(services);
     return {
       route: route.route,
-      methods: [...route.methods],
+      methods: ALL_METHODS,
       authLevel: 'anonymous',
       handler: endpoint(route.methods, (request, context, facts) =>
         respond({ request, context, facts }),

@@ -2,6 +2,7 @@ import { type HostileRequest, type HostMode } from './arbitraries/request';
 import {
   appAnswer,
   corsFor,
+  methodNotAllowed,
   revokeAnswer,
   sessionCookie,
   tokenAnswer,
@@ -14,7 +15,9 @@ import {
   type AppAnswer,
   type Expectation,
   HOST_BODY_LIMIT,
+  isKeyParameter,
   type OracleContext,
+  ordinalIgnoreCase,
   type Route,
   type Seen,
 } from './hostileOracle/model';
@@ -83,10 +86,12 @@ function beyondCors(r: HostileRequest, seen: Seen, url: URL, ctx: OracleContext)
   const route = ROUTES.find((x) => x.methods.includes(method) && x.path.test(url.pathname));
   if (!route) return { layer: 'host', status: 404, why: `no route for ${method} ${url.pathname}` };
   if (r.host === 'key' && route.needsKey) {
-    const presented = seen.headers.has('x-functions-key')
-      ? seen.headers.get('x-functions-key')
-      : (url.searchParams.get('code') ?? undefined);
-    if (presented !== ctx.functionKey)
+    // Azure's host: the first header value, else the first `code` under any spelling; once the
+    // exact key was accepted for a function (the suite does that first for each), any case
+    // variant of it (docs/platform-parity.md, "Function keys").
+    const presented =
+      seen.keyHeader ?? [...url.searchParams].find(([name]) => isKeyParameter(name))?.[1];
+    if (!presented || ordinalIgnoreCase(presented) !== ordinalIgnoreCase(ctx.functionKey))
       return { layer: 'host', status: 401, why: 'missing or wrong function key' };
   }
   const declared = Number(seen.headers.get('content-length') ?? '0');
@@ -106,8 +111,10 @@ function routeAnswer(
   const signedIn = ctx.sessions.has(sessionCookie(seen.headers.get('cookie')) ?? '');
   switch (route) {
     case 'openapi':
+      if (seen.method.toUpperCase() !== 'GET') return methodNotAllowed(route, seen.method, ['GET']);
       return appAnswer('openapi', { status: 200 })('the anonymous OpenAPI document');
     case 'health':
+      if (seen.method.toUpperCase() !== 'GET') return methodNotAllowed(route, seen.method, ['GET']);
       return appAnswer('health', { status: 200 })('anonymous probe; the emulator is up');
     case 'token':
       return tokenAnswer(seen, url, mode, signedIn, ctx);

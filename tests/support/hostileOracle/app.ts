@@ -6,6 +6,7 @@ import {
   fail,
   type Failure,
   type Grant,
+  isKeyParameter,
   MAX_EXPIRY,
   MIN_EXPIRY,
   type OracleContext,
@@ -93,26 +94,25 @@ const invalid = (why: string) => fail(400, 'invalid_request', why);
 
 /** `GET /api/token?scopes=a,b&expiresInMinutes=60`: the same fields, read from the query. */
 function tokenQuery(query: URLSearchParams): Result<Record<string, unknown>> {
-  const known = ['scopes', 'expiresInMinutes', 'communicationUserId', 'code'];
-  const unknown = [...query.keys()].filter((k) => !known.includes(k));
+  const known = ['scopes', 'expiresInMinutes', 'communicationUserId'];
+  const unknown = [...query.keys()].filter((k) => !known.includes(k) && !isKeyParameter(k));
   if (unknown.length > 0) return invalid(`unknown query parameter ${JSON.stringify(unknown[0])}`);
   const input: Record<string, unknown> = {};
   const ids = query.getAll('communicationUserId');
   if (ids.length > 1) return invalid('communicationUserId repeated');
   if (ids.length === 1) input.communicationUserId = ids[0];
   if (query.has('scopes')) {
-    // Comma-separated; a repeated parameter adds to the list; blanks around names do not count.
-    input.scopes = query
-      .getAll('scopes')
-      .flatMap((v) => v.split(','))
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
+    // Comma-separated, names exactly as sent (a blank is a bad name); a repeated parameter adds
+    // to the list.
+    input.scopes = query.getAll('scopes').flatMap((v) => v.split(','));
   }
   const expiry = query.getAll('expiresInMinutes');
   if (expiry.length > 1) return invalid('expiresInMinutes repeated');
   if (expiry.length === 1) {
-    // A decimal number is a number; anything else stays text and fails the type rule.
-    input.expiresInMinutes = /^-?\d+(\.\d+)?$/.test(expiry[0]!) ? Number(expiry[0]) : expiry[0];
+    // A number in JSON's grammar is a number; anything else stays text and fails the type rule.
+    input.expiresInMinutes = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(expiry[0]!)
+      ? Number(expiry[0])
+      : expiry[0];
   }
   return { ok: true, value: input };
 }
@@ -184,7 +184,9 @@ function grantFor(fields: TokenFields, policy: Policy): Result<Grant> {
 
 /** `DELETE /api/user` and `POST /api/token/revoke`: the identity named in the query or body. */
 function identityTarget(seen: Seen, query: URLSearchParams): Result<string | undefined> {
-  const unknown = [...query.keys()].filter((k) => k !== 'communicationUserId' && k !== 'code');
+  const unknown = [...query.keys()].filter(
+    (k) => k !== 'communicationUserId' && !isKeyParameter(k),
+  );
   if (unknown.length > 0) return invalid(`unknown query parameter ${JSON.stringify(unknown[0])}`);
   const ids = query.getAll('communicationUserId');
   if (ids.length > 1) return invalid('communicationUserId repeated');
@@ -214,7 +216,7 @@ export function appAnswer(route: Route, ...outcomes: OutcomeSpec[]) {
 export const problem = (route: Route, f: Failure): AppAnswer =>
   appAnswer(route, { status: f.status, code: f.code })(f.why);
 
-const methodNotAllowed = (route: Route, method: string, allowed: string[]): AppAnswer =>
+export const methodNotAllowed = (route: Route, method: string, allowed: string[]): AppAnswer =>
   appAnswer(route, {
     status: 405,
     code: 'method_not_allowed',

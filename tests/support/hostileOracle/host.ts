@@ -3,8 +3,8 @@ import type { Route } from './model';
 /** The `host` layer: the Functions host's routes and methods. Part of tests/support/hostileOracle.ts. */
 
 /**
- * The function routes (case-insensitive, an optional trailing slash). The token and user
- * functions take every method, so a wrong one is a 405 problem, not the host's 404. CORS
+ * The function routes (case-insensitive, an optional trailing slash). Every function takes
+ * every method a Node handler can be given, so a wrong one is a 405 problem, not the host's 404. CORS
  * preflights never reach a route: the host's CORS layer ends them (`corsFor`).
  */
 const FUNCTION_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
@@ -22,11 +22,11 @@ export const ROUTES: {
     needsKey: true,
   },
   { route: 'user', path: /^\/api\/user\/?$/i, methods: FUNCTION_METHODS, needsKey: true },
-  { route: 'health', path: /^\/api\/health\/?$/i, methods: ['GET'], needsKey: false },
+  { route: 'health', path: /^\/api\/health\/?$/i, methods: FUNCTION_METHODS, needsKey: false },
   {
     route: 'openapi',
     path: /^\/api\/openapi\.json\/?$/i,
-    methods: ['GET'],
+    methods: FUNCTION_METHODS,
     needsKey: false,
   },
 ];

@@ -39,6 +39,8 @@ function seenViaFetch(r: HostileRequest, port: number): Seen {
     target: url.pathname + url.search,
     host: `127.0.0.1:${port}`,
     headers,
+    // fetch folds repeated headers into one line, so the host sees one value.
+    ...(folded.has('x-functions-key') ? { keyHeader: folded.get('x-functions-key') ?? '' } : {}),
     body,
   };
   if (!PARSER_METHODS.has(method))
@@ -57,12 +59,14 @@ function seenViaRaw(r: HostileRequest, port: number): Seen {
   const raw = r.raw!;
   const host = raw.host === undefined ? `localhost:${port}` : (raw.host ?? undefined);
   const headers = new Map<string, string>();
+  let keyHeader: string | undefined;
   const add = (name: string, value: string) => {
     const n = name.toLowerCase();
     // Node reads header bytes as Latin-1 and trims surrounding spaces and tabs.
     const v = Buffer.from(value, 'utf8')
       .toString('latin1')
       .replace(/^[ \t]+|[ \t]+$/g, '');
+    if (n === 'x-functions-key') keyHeader ??= v;
     const before = headers.get(n);
     if (before === undefined) headers.set(n, v);
     else if (n === 'cookie') headers.set(n, `${before}; ${v}`);
@@ -71,7 +75,14 @@ function seenViaRaw(r: HostileRequest, port: number): Seen {
   if (host !== undefined) add('host', host);
   for (const [n, v] of r.headers) add(n, v);
   const body = bodyBytes(r);
-  const seen: Seen = { method: r.method, target: r.target, host, headers, body };
+  const seen: Seen = {
+    method: r.method,
+    target: r.target,
+    host,
+    headers,
+    ...(keyHeader === undefined ? {} : { keyHeader }),
+    body,
+  };
   const refuse = (why: string) => (seen.refused = { status: 400, why });
   const { framing } = raw;
   if (!PARSER_METHODS.has(r.method)) refuse('method token unknown to HTTP');

@@ -84,6 +84,14 @@ export const FIRST_WINS = new Set([
 ]);
 export const TOKEN_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** .NET's `OrdinalIgnoreCase`: each character upper-cased on its own (`ß` stays `ß`). */
+export function ordinalIgnoreCase(value: string): string {
+  return [...value].map((c) => ([...c.toUpperCase()].length === 1 ? c.toUpperCase() : c)).join('');
+}
+
+/** The host's key parameter, whose name ASP.NET Core's query collection compares ignoring case. */
+export const isKeyParameter = (name: string) => ordinalIgnoreCase(name) === 'CODE';
+
 /** The request as the server receives it, after the client library and Node's parser. */
 export interface Seen {
   method: string;
@@ -91,6 +99,8 @@ export interface Seen {
   target: string;
   host: string | undefined;
   headers: Map<string, string>;
+  /** The first `x-functions-key` header line's value, which is all the host authenticates. */
+  keyHeader?: string;
   body: Buffer;
   /** Set when Node's parser refuses the request. */
   refused?: { status: number; why: string };
