@@ -23,6 +23,20 @@ const START_SCRIPT = path.join(projectRoot(), 'dist', 'dev', 'start.js');
 export const LOCAL_HOST_READY = /Local host ready at (\S+)/;
 
 /**
+ * `env` plus what every spawned local host needs: PATH, a free port for the host and for the
+ * local issuer it starts (never their fixed ones), and no local.settings.json of the developer.
+ */
+export function localHostEnv(env: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    PORT: '0',
+    ISSUER_PORT: '0',
+    FUNCTIONS_LOCAL_SETTINGS: '',
+    ...env,
+  };
+}
+
+/**
  * Runs the built local host (`node dist/dev/start.js`, as `npm start` does) as a child process
  * with exactly the environment given plus PATH, so no developer setting leaks in, and resolves
  * once it prints that it is ready; a host that ends first rejects with `ChildExitedError`. Used
@@ -34,14 +48,7 @@ export async function spawnHost(
 ): Promise<HostProcess> {
   const host = await spawnReady(START_SCRIPT, {
     what: 'host',
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
-      // The local issuer starts with every host; tests never take its fixed port.
-      ISSUER_PORT: '0',
-      FUNCTIONS_LOCAL_SETTINGS: '',
-      ...env,
-    },
+    env: localHostEnv(env),
     ready: LOCAL_HOST_READY,
     timeoutMs,
   });

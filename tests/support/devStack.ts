@@ -1,6 +1,6 @@
 import net from 'node:net';
 import path from 'node:path';
-import { LOCAL_HOST_READY } from '../../dev/host/spawnHost';
+import { LOCAL_HOST_READY, localHostEnv } from '../../dev/host/spawnHost';
 import { ChildExitedError, spawnReady } from '../../dev/spawnReady';
 
 const START_SCRIPT = path.resolve(__dirname, '..', '..', 'dist', 'dev', 'start.js');
@@ -27,16 +27,13 @@ export async function startDevStack(
 ): Promise<DevStack> {
   const stack = await spawnReady(START_SCRIPT, {
     what: 'npm start',
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
+    // npm start runs its own emulator and Azurite too: free ports for them as well.
+    env: localHostEnv({
       ACS_EMULATOR_PORT: '0',
       AZURITE_TABLE_PORT: '0',
-      ISSUER_PORT: '0',
-      FUNCTIONS_LOCAL_SETTINGS: '',
       LOCAL_STATE_DIR: stateDir,
       ...env,
-    },
+    }),
     ready: LOCAL_HOST_READY,
     timeoutMs,
     detached: true,
