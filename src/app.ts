@@ -18,7 +18,7 @@ import { ALL_METHODS, endpoint } from './http/endpoint';
 import { buildServices, type Services } from './runtime';
 
 /** Every HTTP function of the app. */
-export const ROUTES: readonly FunctionRoute[] = [token, teamsToken, revoke, user, health, openapi];
+const ROUTES: readonly FunctionRoute[] = [token, teamsToken, revoke, user, health, openapi];
 
 /** Where functions are registered: `app` from `@azure/functions`, or a test's capture. */
 export interface HttpRegistrar {

@@ -44,7 +44,7 @@ export const AZURE_TOKEN_CREDENTIAL_CHOICES = [
 ] as const;
 
 /** Asymmetric JWS algorithms a bearer token may use; `none` and HMAC are never among them. */
-export const OIDC_ALGORITHM_CHOICES = [
+const OIDC_ALGORITHM_CHOICES = [
   'RS256',
   'RS384',
   'RS512',
@@ -56,7 +56,7 @@ export const OIDC_ALGORITHM_CHOICES = [
   'ES512',
   'EdDSA',
 ] as const;
-export type OidcAlgorithm = (typeof OIDC_ALGORITHM_CHOICES)[number];
+type OidcAlgorithm = (typeof OIDC_ALGORITHM_CHOICES)[number];
 
 /** How bearer tokens are validated in jwt mode. */
 export interface OidcSettings {
@@ -71,7 +71,7 @@ export interface OidcSettings {
 }
 
 /** Exact origins allowed to call from a browser; `'*'` means any origin, without credentials. */
-export type AllowedOrigins = string[] | '*';
+type AllowedOrigins = string[] | '*';
 
 export interface Config {
   authMode: AuthMode;

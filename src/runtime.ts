@@ -20,7 +20,7 @@ import { PoolClaims, type PoolSummary } from './domain/identityPool';
 import { fillPool, PoolBudget, type PoolRunReport } from './domain/poolFiller';
 
 /** What a token request needs, checked for `/api/health`. */
-export interface Readiness {
+interface Readiness {
   /** A token request can succeed: ACS answers and every client it needs could be built. */
   ready: boolean;
   acs: Reachability;
@@ -66,13 +66,13 @@ const POOL_CLAIM_LEASE_MS = 60_000;
  * What the services take from the process: the clock, timers and `fetch`. Passed in, so a test
  * can run them on its own time and network.
  */
-export interface Platform {
+interface Platform {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   fetch: typeof fetch;
 }
 
-export const systemPlatform: Platform = {
+const systemPlatform: Platform = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   fetch: (input, init) => fetch(input, init),

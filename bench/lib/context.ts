@@ -15,7 +15,7 @@ export const projectRoot = path.resolve(__dirname, '..', '..', '..');
 export const KEY = 'bench-function-key-0123456789';
 export const BASELINE_ENTRY = 'dist/bench/baseline.js';
 /** Bench-only functions in the same host process: the empty floor and the CPU admin route. */
-export const FLOOR_ENTRY = 'dist/bench/floorFunctions.js';
+const FLOOR_ENTRY = 'dist/bench/floorFunctions.js';
 export const UNBUNDLED_ENTRY = 'dist/src/index.js';
 export const BUNDLED_ENTRY = 'dist/app/index.js';
 /** An empty v4 app on the same host: the cold-start baseline (bench/emptyApp.ts). */
@@ -23,9 +23,9 @@ export const EMPTY_APP_ENTRY = 'dist/bench/emptyApp.js';
 export const NEW_CALLER_CONCURRENCY = [1, 10, 50];
 export const RETURNING_CONCURRENCY = 50;
 export const PRINCIPALS = 1000;
-export const ZIPF_S = 1.1;
-export const WORKLOADS = ['open-loop', 'new-caller', 'returning', 'cold-start', 'soak'] as const;
-export type Workload = (typeof WORKLOADS)[number];
+const ZIPF_S = 1.1;
+const WORKLOADS = ['open-loop', 'new-caller', 'returning', 'cold-start', 'soak'] as const;
+type Workload = (typeof WORKLOADS)[number];
 
 function intSetting(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name]?.trim();

@@ -21,7 +21,7 @@ export interface LoadPlan {
   onResponse?: () => void;
 }
 
-export interface LoadOutcome {
+interface LoadOutcome {
   /** 2xx responses: each one is a token. */
   tokens: number;
   non2xx: number;

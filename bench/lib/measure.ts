@@ -13,7 +13,7 @@ export interface RowMeta {
   cache?: LoadRow['cache'];
 }
 
-export interface CpuSnapshot {
+interface CpuSnapshot {
   host: number;
   emulator: number;
   tables: number;

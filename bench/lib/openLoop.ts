@@ -1,13 +1,13 @@
 import http from 'node:http';
 import type { RequestShape } from './load';
 
-export interface OpenLoopPlan {
+interface OpenLoopPlan {
   /** Requests started per second, whatever the answers do. */
   ratePerSec: number;
   seconds: number;
 }
 
-export interface OpenLoopOutcome {
+interface OpenLoopOutcome {
   sent: number;
   /** 2xx answers. */
   tokens: number;

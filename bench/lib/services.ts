@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { azuriteConnectionString, freePort } from '../../dev/azurite';
+import { spawnReady } from '../../dev/spawnReady';
 import type { OperationCounts } from '../../dev/emulator';
 import { send } from './http';
 
@@ -10,52 +10,14 @@ export interface ChildService {
   stop(): Promise<void>;
 }
 
-/** Starts `node <script>` with `env` and resolves with the first stdout match of `ready`. */
-async function startChild(
-  script: string,
-  env: Record<string, string>,
-  ready: RegExp,
-  timeoutMs = 15_000,
-): Promise<{ child: ChildProcess; match: RegExpExecArray; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [script], {
+/** Starts `node <script>` with `env` (plus PATH) and resolves once stdout matches `ready`. */
+function startChild(script: string, env: Record<string, string>, ready: RegExp) {
+  return spawnReady(script, {
+    what: path.basename(script),
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    ready,
+    killAfterMs: 5_000,
   });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${path.basename(script)} did not start:\n${output}`));
-    }, timeoutMs);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      const m = ready.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`${path.basename(script)} exited early:\n${output}`));
-    });
-  });
-  // Keep draining so a chatty child never blocks on a full pipe.
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return {
-    child,
-    match,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
 }
 
 export interface EmulatorProcess extends ChildService {
@@ -99,7 +61,7 @@ export async function startEmulatorProcess(
     return (JSON.parse(answer.body) as { calls: OperationCounts }).calls;
   };
   return {
-    pid: started.child.pid ?? 0,
+    pid: started.pid,
     url,
     connectionString: `endpoint=${url}/;accesskey=${accessKey}`,
     counts,
@@ -115,7 +77,7 @@ export async function startEmulatorProcess(
       });
       if (answer.status !== 200) throw new Error(`emulator faults answered ${answer.status}`);
     },
-    stop: started.stop,
+    stop: () => started.stop(),
   };
 }
 
@@ -137,9 +99,9 @@ export async function startTableCounter(
     { BENCH_TABLE_TARGET_PORT: String(azuritePort) },
     /table counter listening on (\d+)/,
   );
-  const port = Number(started.match[1]);
+  const port = Number(started.ready[1]);
   return {
-    pid: started.child.pid ?? 0,
+    pid: started.pid,
     connectionString: azuriteConnectionString(port),
     async count() {
       const answer = await send(`http://127.0.0.1:${port}/__bench/table-ops`);
@@ -151,6 +113,6 @@ export async function startTableCounter(
       });
       if (answer.status !== 204) throw new Error(`table counter latency answered ${answer.status}`);
     },
-    stop: started.stop,
+    stop: () => started.stop(),
   };
 }

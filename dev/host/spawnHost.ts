@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { spawnReady } from '../spawnReady';
 
 export interface HostProcess {
   url: string;
@@ -19,71 +19,45 @@ function projectRoot(from = __dirname): string {
 
 const START_SCRIPT = path.join(projectRoot(), 'dist', 'dev', 'start.js');
 
-/** The host ended before it was ready: a start-up error, with what it printed. */
-export class HostExitedError extends Error {
-  constructor(
-    readonly code: number | null,
-    readonly output: string,
-  ) {
-    super(`host exited with ${code}:\n${output}`);
-  }
+/** The line the local host prints once it serves requests (dev/start.ts), with its URL. */
+export const LOCAL_HOST_READY = /Local host ready at (\S+)/;
+
+/**
+ * `env` plus what every spawned local host needs: PATH, a free port for the host and for the
+ * local issuer it starts (never their fixed ones), and no local.settings.json of the developer.
+ */
+export function localHostEnv(env: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    PORT: '0',
+    ISSUER_PORT: '0',
+    FUNCTIONS_LOCAL_SETTINGS: '',
+    ...env,
+  };
 }
 
 /**
  * Runs the built local host (`node dist/dev/start.js`, as `npm start` does) as a child process
  * with exactly the environment given plus PATH, so no developer setting leaks in, and resolves
- * once it prints that it is ready. Used by the integration tests and the benchmarks.
+ * once it prints that it is ready; a host that ends first rejects with `ChildExitedError`. Used
+ * by the integration tests and the benchmarks.
  */
 export async function spawnHost(
   env: Record<string, string>,
   timeoutMs = 20_000,
 ): Promise<HostProcess> {
-  const child = spawn(process.execPath, [START_SCRIPT], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
-      // The local issuer starts with every host; tests never take its fixed port.
-      ISSUER_PORT: '0',
-      FUNCTIONS_LOCAL_SETTINGS: '',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const host = await spawnReady(START_SCRIPT, {
+    what: 'host',
+    env: localHostEnv(env),
+    ready: LOCAL_HOST_READY,
+    timeoutMs,
   });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`host did not start:\n${output}`));
-    }, timeoutMs);
-    const onData = () => {
-      const m = /Local host ready at (\S+)/.exec(output);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        // Long runs print a line per request: stop scanning the whole output on every chunk.
-        child.stdout.off('data', onData);
-        resolve(m[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new HostExitedError(code, output));
-    });
-  });
-
   return {
-    url,
-    pid: child.pid ?? 0,
-    output: () => output,
-    exited,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
+    url: host.ready[1] ?? '',
+    pid: host.pid,
+    output: () => host.output(),
+    exited: host.exited.then(({ code }) => code),
+    stop: () => host.stop(),
   };
 }
 

@@ -30,12 +30,12 @@ import { unzipSync, zipSync, type Zippable } from 'fflate';
 import ignore, { type Ignore } from 'ignore';
 import { SHIPPED_EXTERNALS } from './bundle';
 
-export const IGNORE_FILE = '.funcignore';
+const IGNORE_FILE = '.funcignore';
 /** Where `npm run package` stages the folder azd zips (`dist:` in azure.yaml). */
 export const STAGE_DIR = path.join('dist', 'package', 'app');
-export const ZIP_FILE = path.join('dist', 'package', 'acs-token-service.zip');
+const ZIP_FILE = path.join('dist', 'package', 'acs-token-service.zip');
 
-export interface PackageFile {
+interface PackageFile {
   /** Path inside the package, with forward slashes. */
   name: string;
   source: string;
@@ -59,7 +59,7 @@ function readIgnoreFile(root: string): Ignore | undefined {
  * The files azd would put in the zip of `root`, in its order. `skip` prunes more folders (the
  * staging step replaces the project's node_modules with a production install).
  */
-export function deployableFiles(root: string, skip: (rel: string) => boolean = () => false) {
+function deployableFiles(root: string, skip: (rel: string) => boolean = () => false) {
   const rules = readIgnoreFile(root);
   const files: PackageFile[] = [];
   const walk = (dir: string, rel: string, depth: number): void => {
@@ -109,7 +109,7 @@ interface PackageJson {
  * and a production install of only the packages the bundle leaves external — everything else is
  * inside `dist/app/index.js` already. The staged package.json keeps `main` and `engines`.
  */
-export function stagePackage(projectRoot: string, stageDir: string): void {
+function stagePackage(projectRoot: string, stageDir: string): void {
   rmSync(stageDir, { recursive: true, force: true });
   mkdirSync(stageDir, { recursive: true });
   const stageRel = path.relative(projectRoot, stageDir).split(path.sep).join('/');
@@ -157,7 +157,7 @@ export interface BuiltPackage {
 }
 
 /** Zips `stageDir` as azd would and writes the zip to `zipFile`. */
-export function zipPackage(stageDir: string, zipFile: string): BuiltPackage {
+function zipPackage(stageDir: string, zipFile: string): BuiltPackage {
   const files = deployableFiles(stageDir);
   const entries: Zippable = {};
   let unpackedBytes = 0;

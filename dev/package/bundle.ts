@@ -18,10 +18,10 @@ export const PLATFORM_MODULES = ['@azure/functions-core'] as const;
  */
 export const SHIPPED_EXTERNALS = ['@azure/identity'] as const;
 
-export const BUNDLE_ENTRY = 'src/index.ts';
-export const BUNDLE_OUTFILE = 'dist/app/index.js';
+const BUNDLE_ENTRY = 'src/index.ts';
+const BUNDLE_OUTFILE = 'dist/app/index.js';
 /** esbuild's metafile, outside dist/app so it never ships (see .funcignore). */
-export const BUNDLE_METAFILE = 'dist/app-meta.json';
+const BUNDLE_METAFILE = 'dist/app-meta.json';
 
 /**
  * The Node.js major the app is deployed on, from `engines.node` in package.json ("22.x"): the
@@ -38,7 +38,7 @@ export function deployedNodeMajor(projectRoot: string): number {
 }
 
 /** Builds the bundle and writes its metafile; returns the metafile's path. */
-export async function bundleApp(projectRoot: string): Promise<string> {
+async function bundleApp(projectRoot: string): Promise<string> {
   const { build } = await import('esbuild');
   const result = await build({
     absWorkingDir: projectRoot,

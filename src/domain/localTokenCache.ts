@@ -4,9 +4,9 @@ import { servesGrant, toCachedToken, type CachedToken } from './tokenCache';
 import type { TokenGrant } from './tokenPolicy';
 
 /** At most this many principals are remembered per process… */
-export const LOCAL_CACHE_MAX_ENTRIES = 10_000;
+const LOCAL_CACHE_MAX_ENTRIES = 10_000;
 /** … and at most about this many bytes of their keys, identities and tokens (16 MiB). */
-export const LOCAL_CACHE_MAX_BYTES = 16 * 1024 * 1024;
+const LOCAL_CACHE_MAX_BYTES = 16 * 1024 * 1024;
 /** What an entry costs beyond its strings: the Map slot, the objects, the scopes array. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
@@ -18,7 +18,7 @@ interface LocalEntry {
   bytes: number;
 }
 
-export interface LocalTokenCacheOptions {
+interface LocalTokenCacheOptions {
   /** How long an entry answers without a look at the identity map (TOKEN_CACHE_LOCAL_SECONDS). */
   maxAgeMs: number;
   maxEntries?: number;

@@ -9,14 +9,14 @@ import type { RequestFacts } from '../http/requestFacts';
 import type { Services } from '../runtime';
 
 /** One request, as a route's handler sees it. */
-export interface Call {
+interface Call {
   request: HttpRequest;
   context: InvocationContext;
   facts: RequestFacts;
 }
 
 /** A request to a protected route, its caller already admitted (authenticated, rate-limited). */
-export interface CallerCall extends Call {
+interface CallerCall extends Call {
   caller: Caller;
 }
 

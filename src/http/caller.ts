@@ -137,7 +137,7 @@ function bearerTokenOf(request: HttpRequest): string {
  * caller of the provider keeps one ACS identity; its roles come from OIDC_ROLES_CLAIM and feed
  * TOKEN_POLICY as Easy Auth roles do. Why a token was refused goes to the request's log record.
  */
-export async function bearerCaller(
+async function bearerCaller(
   request: HttpRequest,
   verifier: BearerVerifier,
   facts: RequestFacts,

@@ -2,7 +2,7 @@ import type { HttpRequest } from '@azure/functions';
 import { AppError } from '../domain/errors';
 
 /** No legitimate token request comes near this; larger bodies are refused before parsing. */
-export const MAX_BODY_BYTES = 16 * 1024;
+const MAX_BODY_BYTES = 16 * 1024;
 
 function tooLarge(): AppError {
   return new AppError('payload_too_large', `The body may be at most ${MAX_BODY_BYTES} bytes.`);

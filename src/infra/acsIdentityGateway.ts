@@ -42,7 +42,7 @@ export async function createIdentityClient(
  * `fromAcsError`. The domain gets it per request, as the `IdentityService` of `observedBy`, so
  * that every attempt lands in that request's facts.
  */
-export interface AcsIdentityGatewayOptions {
+interface AcsIdentityGatewayOptions {
   connect: () => Promise<CommunicationIdentityClient>;
   /** ACS_TIMEOUT_MS: one deadline per call, its retries included. */
   timeoutMs: number;

@@ -6,7 +6,7 @@ import { asRestError } from './restError';
 /** ACS may omit Retry-After; without it the gate still stays shut a little while. */
 const DEFAULT_CLOSED_SECONDS = 5;
 
-export interface ThrottledOperation {
+interface ThrottledOperation {
   operation: AcsOperationClass;
   retryAfterSeconds: number;
 }

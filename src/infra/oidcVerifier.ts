@@ -14,16 +14,16 @@ import { AppError } from '../domain/errors';
  * whatever callers send: a flood of made-up `kid`s costs no network call (jose's
  * `createRemoteJWKSet` cooldownDuration, https://github.com/panva/jose/blob/main/docs/jwks/remote/functions/createRemoteJWKSet.md).
  */
-export const JWKS_REFETCH_COOLDOWN_MS = 30_000;
+const JWKS_REFETCH_COOLDOWN_MS = 30_000;
 /** While the provider cannot be reached, one attempt per this long; requests in between get 503. */
-export const PROVIDER_RETRY_MS = 5_000;
+const PROVIDER_RETRY_MS = 5_000;
 /** Keys are refreshed at least this often even when every `kid` is known. */
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 const FETCH_TIMEOUT_MS = 5_000;
 /** Larger than any provider's access token; refused before anything parses it. */
-export const MAX_TOKEN_CHARS = 12 * 1024;
+const MAX_TOKEN_CHARS = 12 * 1024;
 /** A JOSE header holds alg, kid, typ and a thumbprint or two: a few hundred characters. */
-export const MAX_HEADER_CHARS = 2048;
+const MAX_HEADER_CHARS = 2048;
 
 /** Turns jose's failure codes into why the token was refused (logged) and what the caller reads. */
 const REASONS: Record<string, [reason: string, detail: string]> = {

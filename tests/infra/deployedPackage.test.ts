@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildPackage, unpackZip } from '../../dev/package/artifact';
-import { mintToken, spawnIssuer, spawnReady, type IssuerProcess } from '../support/issuer';
+import { mintToken, spawnIssuer, spawnDevScript, type IssuerProcess } from '../support/issuer';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
 import { walkThroughManagedIdentity } from '../support/managedIdentityWalk';
 import { isExpression, only, snapshot, type Snapshot } from './compiled';
@@ -98,7 +98,7 @@ beforeAll(async () => {
   appDir = path.join(work, 'wwwroot');
   const built = buildPackage(projectRoot, path.join(work, 'stage'), path.join(work, 'package.zip'));
   unpackZip(built.zipFile, appDir);
-  stackProcess = await spawnReady('identity/main.js', {}, /MI stack ready (\{.*\})\n/);
+  stackProcess = await spawnDevScript('identity/main.js', {}, /MI stack ready (\{.*\})\n/);
   stack = JSON.parse(stackProcess.url) as StackFacts;
   entra = await spawnIssuer();
   const d = snapshot(SET);

@@ -3,6 +3,7 @@ import { CommunicationIdentityClient } from '@azure/communication-identity';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { quotasFromEnv } from '../../dev/emulator/quotas';
 import { call } from '../support/http';
+import { retryUntilResolved } from '../support/poll';
 
 interface SdkError {
   statusCode?: number;
@@ -35,19 +36,6 @@ async function failure(promise: Promise<unknown>): Promise<SdkError> {
     return err as SdkError;
   }
   throw new Error('expected the call to fail');
-}
-
-/** Polls `probe` (no fixed sleeps) until it resolves, up to `timeoutMs`. */
-async function eventually<T>(probe: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const giveUp = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await probe();
-    } catch (err) {
-      if (Date.now() > giveUp) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 }
 
 const introspect = async (token: string) =>
@@ -86,7 +74,7 @@ describe('ACS quotas in the emulator', () => {
     await expect(client.createUser()).resolves.toBeDefined();
     const stats = emu.quotaStats().createUserAndToken;
     expect(stats).toMatchObject({ admitted: 3, throttled: 1 });
-    await eventually(() => client.createUserAndToken(['voip']));
+    await retryUntilResolved(() => client.createUserAndToken(['voip']));
     expect(emu.quotaStats().createUserAndToken.admitted).toBe(4);
   });
 

@@ -4,6 +4,7 @@ import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { call, type Answer } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
 import { eventually } from '../support/poll';
+import { devLogin } from '../support/easyAuthSession';
 
 let emulator: RunningEmulator;
 let azurite: TestAzurite;
@@ -37,10 +38,7 @@ afterAll(async () => {
   await Promise.all([emulator?.close(), azurite?.dispose()]);
 });
 
-async function login(user: string): Promise<string> {
-  const answer = await fetch(`${host.url}/.auth/login/dev?user=${user}&roles=member`);
-  return (answer.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
-}
+const login = (user: string) => devLogin(host.url, user);
 
 const requestToken = (cookie: string) =>
   call(`${host.url}/api/token`, {

@@ -3,6 +3,7 @@ import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { call } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
 import { eventually } from '../support/poll';
+import { devLogin } from '../support/easyAuthSession';
 
 const APP_ORIGIN = 'https://app.example.com';
 let emulator: RunningEmulator;
@@ -38,10 +39,7 @@ afterAll(async () => {
 
 beforeEach(() => emulator.reset());
 
-async function login(host: LocalHostProcess, user: string): Promise<string> {
-  const answer = await fetch(`${host.url}/.auth/login/dev?user=${user}&roles=member`);
-  return (answer.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
-}
+const login = (host: LocalHostProcess, user: string) => devLogin(host.url, user);
 
 describe('CORS (answered by the host, as in Azure)', () => {
   it('lets a listed origin read answers, with credentials, and no one else', async () => {

@@ -1,35 +1,28 @@
 import fc from 'fast-check';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SERVICE_VERSION } from '../../src/version';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { rssMb } from '../../dev/host/spawnHost';
 import { DEMO_CONTENT_SECURITY_POLICY } from '../../dev/host/staticFiles';
 import { buildOpenApiDocument } from '../../src/contracts/openapi';
+import { fuzzRequest } from '../support/arbitraries';
 import {
   CANARY,
   describeRequest,
-  fuzzRequest,
   SESSION_COOKIE,
   type FuzzSecrets,
   type HostileRequest,
   type HostMode,
-} from '../support/arbitraries';
+} from '../support/arbitraries/request';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
-import {
-  deletesOwnIdentity,
-  expectationFor,
-  type Expectation,
-  type OracleContext,
-  type Policy,
-  type Route,
-} from '../support/hostileOracle';
+import { deletesOwnIdentity, expectationFor } from '../support/hostileOracle';
+import type { Expectation, OracleContext, Policy, Route } from '../support/hostileOracle/model';
 import { send, type Outcome } from '../support/hostileTransport';
 import { jwtClaims } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
 import { responseValidator } from '../support/openapi';
-import { eventually } from '../support/poll';
+import { eventually, steadyMinimum } from '../support/poll';
 
 /**
  * Property-based hostile-input suite: ≥ 10,000 generated requests over real HTTP against a key
@@ -181,14 +174,9 @@ afterAll(async () => {
   await Promise.all([emulator?.close(), azurite?.dispose()]);
 });
 
-/** The lowest of a few samples: the child cannot be made to collect garbage on request. */
+/** The child's memory once it holds steady: it cannot be made to collect garbage on request. */
 async function settledRss(pid: number): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    samples.push(rssMb(pid));
-    await sleep(200);
-  }
-  return Math.round(Math.min(...samples));
+  return Math.round(await steadyMinimum(() => rssMb(pid), 1));
 }
 
 class Tally {

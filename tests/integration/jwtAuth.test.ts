@@ -3,6 +3,7 @@ import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { call, type Answer } from '../support/http';
 import { forgeTokens, issuerOfHost, mintToken } from '../support/issuer';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
+import { pollUntil } from '../support/poll';
 
 const AUDIENCE = 'api://acs-token-service';
 const TOKEN_POLICY = JSON.stringify({
@@ -72,16 +73,18 @@ function expectInvalidToken(answer: Answer, detail: string): void {
  */
 async function logRecordOf(answer: Answer): Promise<Record<string, unknown>> {
   const id = (answer.json as { invocationId: string }).invocationId;
-  const giveUpAt = Date.now() + 10_000;
-  for (;;) {
-    const line = host
-      .output()
-      .split('\n')
-      .find((l) => l.includes('"event":"request"') && l.includes(id));
-    if (line) return JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
-    if (Date.now() > giveUpAt) throw new Error(`no request record for ${id}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const line = await pollUntil(
+    () =>
+      host
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"event":"request"') && l.includes(id)),
+    (found) => found !== undefined,
+    10_000,
+    50,
+  );
+  if (!line) throw new Error(`no request record for ${id}`);
+  return JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
 }
 
 const claimsFor = (sub: string) => ({ iss: issuer, sub, aud: AUDIENCE, roles: ['member'] });

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { call, type Answer } from '../support/http';
@@ -10,6 +9,7 @@ import {
   rolloverKeys,
 } from '../support/issuer';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
+import { eventually } from '../support/poll';
 
 // Its own file so that the wait for the JWKS cooldown (30 s) runs beside the other suites.
 let emulator: RunningEmulator;
@@ -71,11 +71,18 @@ describe('AUTH_MODE=jwt signing keys', () => {
     ).toMatchObject({ kid: newKid });
     const beforePolling = await jwksFetches();
     let answer = await askToken(after);
-    while (answer.status === 401) {
-      expect((answer.json as { code: string }).code).toBe('invalid_token');
-      await sleep(500);
-      answer = await askToken(after);
-    }
+    // Bounded by the refetch cooldown (30 s) and a margin, inside the test's own timeout.
+    await eventually(
+      'the app to accept a token signed with the new key',
+      async () => {
+        if (answer.status !== 401) return true;
+        expect((answer.json as { code: string }).code).toBe('invalid_token');
+        answer = await askToken(after);
+        return answer.status !== 401;
+      },
+      45_000,
+      500,
+    );
     expect(answer.status).toBe(200);
     expect((await jwksFetches()) - beforePolling).toBe(1);
     // The old key is still published, so tokens signed before the rollover keep working.

@@ -4,6 +4,7 @@ import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { call, jwtClaims, type Answer } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
+import { devLogin } from '../support/easyAuthSession';
 
 /**
  * docs/operations.md's rotation runbook, walked end to end with the token cache on: the host is
@@ -39,10 +40,7 @@ async function restartWith(connectionString: string): Promise<LocalHostProcess> 
   return host;
 }
 
-async function login(on: LocalHostProcess, user: string): Promise<string> {
-  const answer = await fetch(`${on.url}/.auth/login/dev?user=${user}&roles=member`);
-  return (answer.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
-}
+const login = (on: LocalHostProcess, user: string) => devLogin(on.url, user);
 
 const tokenOf = (a: Answer) => (a.json as { token: string }).token;
 

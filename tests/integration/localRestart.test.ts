@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { call } from '../support/http';
 import { listening, startDevStack, type DevStack } from '../support/devStack';
+import { eventually, pollUntil } from '../support/poll';
+import { devLogin } from '../support/easyAuthSession';
 
 /**
  * `npm start` in easyauth mode, with its own emulator and Azurite, stopped the ways a developer
@@ -30,11 +32,7 @@ afterEach(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-async function login(stack: DevStack, user: string): Promise<string> {
-  const answer = await fetch(`${stack.url}/.auth/login/dev?user=${user}&roles=member`);
-  expect(answer.status).toBe(200);
-  return (answer.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
-}
+const login = (stack: DevStack, user: string) => devLogin(stack.url, user);
 
 function tokenAnswer(stack: DevStack, cookie: string) {
   return call(`${stack.url}/api/token`, {
@@ -99,30 +97,26 @@ describe('npm start keeps what it answered across a stop and a start', () => {
     await first.exited;
     running = undefined;
     // Azurite notices its parent is gone, saves and ends by itself.
-    await until(async () => !(await listening(azuritePort)));
+    await eventually(
+      'Azurite to end by itself',
+      async () => !(await listening(azuritePort)),
+      20_000,
+      100,
+    );
 
     const second = await startDevStack(stateDir, SETTINGS);
     running = second;
     // Right after a crash the restarted stack may answer a transient 503 (with Retry-After), as a
     // client would see it; retried within a bound, the token must be the same identity's.
-    let answer = await tokenAnswer(second, cookie);
-    const giveUpAt = Date.now() + 20_000;
-    while (answer.status === 503 && Date.now() < giveUpAt) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      answer = await tokenAnswer(second, cookie);
-    }
+    const answer = await pollUntil(
+      () => tokenAnswer(second, cookie),
+      (a) => a.status !== 503,
+      20_000,
+      250,
+    );
     expect(answer.status).toBe(200);
     expect(
       (answer.json as { user: { communicationUserId: string } }).user.communicationUserId,
     ).toBe(id);
   });
 });
-
-/** Polls a condition (no fixed sleep), giving up after a generous bound. */
-async function until(condition: () => Promise<boolean>, boundMs = 20_000): Promise<void> {
-  const giveUpAt = Date.now() + boundMs;
-  while (!(await condition())) {
-    if (Date.now() > giveUpAt) throw new Error('the condition never held');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

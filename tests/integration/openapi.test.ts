@@ -3,6 +3,7 @@ import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { call, type Answer } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
 import { responseValidator } from '../support/openapi';
+import { devLogin } from '../support/easyAuthSession';
 
 let emulator: RunningEmulator;
 let azurite: TestAzurite;
@@ -114,10 +115,7 @@ describe('real answers conform to the published document', () => {
   it('easyauth mode: unauthenticated, policy refusal, own identity', async () => {
     const url = (p: string) => `${authHost.url}/api${p}`;
     conforms(await call(url('/token'), { method: 'POST', json: {} }), '/token', 'POST');
-    const login = await fetch(
-      `${authHost.url}/.auth/login/dev?user=oas-${Date.now()}&roles=member`,
-    );
-    const cookie = (login.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
+    const cookie = await devLogin(authHost.url, `oas-${Date.now()}`);
     conforms(await call(url('/user'), { headers: { cookie } }), '/user', 'GET');
     conforms(
       await call(url('/token'), {

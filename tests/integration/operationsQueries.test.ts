@@ -9,6 +9,7 @@ import path from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { call } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
+import { pollUntil } from '../support/poll';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -141,11 +142,12 @@ describe('the queries in docs/operations.md', () => {
     expect(answers.map((a) => a.status)).toEqual([400, 204, 204, 503]);
 
     // One record per request; poll until the host has printed all five.
-    let records = appRecords(host.output());
-    for (let i = 0; i < 100 && records.filter((r) => r.event === 'request').length < 5; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      records = appRecords(host.output());
-    }
+    const records = await pollUntil(
+      () => appRecords(host.output()),
+      (found) => found.filter((r) => r.event === 'request').length >= 5,
+      5_000,
+      50,
+    );
     const requests = records.filter((r) => r.event === 'request');
     expect(requests).toHaveLength(5);
 

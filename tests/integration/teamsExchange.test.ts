@@ -7,7 +7,7 @@ import {
   issuerOfHost,
   mintToken,
   spawnIssuer,
-  spawnReady,
+  spawnDevScript,
   type IssuerProcess,
 } from '../support/issuer';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
@@ -43,7 +43,7 @@ describe('ACS emulator: the Teams-user exchange, as ACS checks it', () => {
   beforeAll(async () => {
     issuer = await spawnIssuer();
     const accessKey = randomBytes(32).toString('base64');
-    emulator = await spawnReady(
+    emulator = await spawnDevScript(
       'emulator/main.js',
       {
         ACS_EMULATOR_PORT: '0',

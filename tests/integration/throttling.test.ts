@@ -4,6 +4,8 @@ import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { call, type Answer } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
+import { pollUntil } from '../support/poll';
+import { devLogin } from '../support/easyAuthSession';
 
 // Long enough that a Retry-After exceeds the gateway's own 2 s retry ceiling: what is measured is
 // the throttle gate, not a retry that happens to wait the window out.
@@ -38,10 +40,7 @@ afterAll(async () => {
   await Promise.all([emulator?.close(), azurite?.dispose()]);
 });
 
-async function login(host: LocalHostProcess, user: string): Promise<string> {
-  const answer = await fetch(`${host.url}/.auth/login/dev?user=${user}&roles=member`);
-  return (answer.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
-}
+const login = (host: LocalHostProcess, user: string) => devLogin(host.url, user);
 
 const ask = (host: LocalHostProcess, cookie: string, json: unknown = { scopes: ['voip'] }) =>
   call(`${host.url}/api/token`, { method: 'POST', headers: { cookie }, json });
@@ -97,12 +96,12 @@ describe('the service while ACS throttles an operation', () => {
 
     // Once the window admits again, so does the service (polled, not slept).
     const later = await login(hostA, `${run}-later`);
-    const giveUp = Date.now() + (WINDOW_SECONDS + 5) * 1000;
-    let answer = await ask(hostA, later);
-    while (answer.status === 429 && Date.now() < giveUp) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      answer = await ask(hostA, later);
-    }
+    const answer = await pollUntil(
+      () => ask(hostA, later),
+      (a) => a.status !== 429,
+      (WINDOW_SECONDS + 5) * 1000,
+      200,
+    );
     expect(answer.status).toBe(200);
     const healthy = await call(`${hostA.url}/api/health`);
     expect((healthy.json as { acs: { throttled: unknown[] } }).acs.throttled).toEqual([]);

@@ -3,6 +3,8 @@ import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { call, type Answer } from '../support/http';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
+import { pollUntil } from '../support/poll';
+import { devLogin } from '../support/easyAuthSession';
 
 const CACHE_KEY = randomBytes(32).toString('base64');
 /** Short, so the cross-instance cases settle quickly; the default is 30. */
@@ -39,10 +41,7 @@ afterAll(async () => {
 beforeEach(() => emulator.reset());
 
 // Local hosts of one checkout share .dev/host-keys.json, so a session cookie works on each.
-async function login(user: string): Promise<string> {
-  const answer = await fetch(`${hostA.url}/.auth/login/dev?user=${user}&roles=member`);
-  return (answer.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
-}
+const login = (user: string) => devLogin(hostA.url, user);
 
 const ask = (host: LocalHostProcess, cookie: string, json: unknown = { scopes: ['voip'] }) =>
   call(`${host.url}/api/token`, { method: 'POST', headers: { cookie }, json });
@@ -52,13 +51,9 @@ const tokenOf = (a: Answer) => (a.json as { token: string }).token;
  * only stops a broken build from hanging the suite; the bound itself is unit-tested on a clock.
  */
 async function askUntil(host: LocalHostProcess, cookie: string, done: (a: Answer) => boolean) {
-  const giveUpAt = Date.now() + 30_000 + LOCAL_SECONDS * 1000;
-  for (;;) {
-    const answer = await ask(host, cookie);
-    if (done(answer)) return answer;
-    if (Date.now() > giveUpAt) throw new Error(`still ${answer.status} ${answer.text.length}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const answer = await pollUntil(() => ask(host, cookie), done, 30_000 + LOCAL_SECONDS * 1000, 100);
+  if (!done(answer)) throw new Error(`still ${answer.status} ${answer.text.length}`);
+  return answer;
 }
 const acsOps = () => {
   const c = emulator.counts();

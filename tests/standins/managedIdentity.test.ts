@@ -11,7 +11,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { TOKEN_PATH, type LocalManagedIdentity } from '../../dev/identity';
 import { call, jwtClaims } from '../support/http';
-import { spawnReady, type IssuerProcess } from '../support/issuer';
+import { spawnDevScript, type IssuerProcess } from '../support/issuer';
 import { verifyWithJwks } from '../support/jwt';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
@@ -36,7 +36,7 @@ let stack: StackFacts & { endpoint: string; ca: string };
 
 beforeAll(async () => {
   // jose (ESM-only) cannot load inside jest: the stand-ins run as the built scripts they are.
-  running = await spawnReady('identity/main.js', {}, /MI stack ready (\{.*\})\n/);
+  running = await spawnDevScript('identity/main.js', {}, /MI stack ready (\{.*\})\n/);
   const facts = JSON.parse(running.url) as StackFacts;
   stack = {
     ...facts,

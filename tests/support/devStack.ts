@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { LOCAL_HOST_READY, localHostEnv } from '../../dev/host/spawnHost';
+import { ChildExitedError, spawnReady } from '../../dev/spawnReady';
 
 const START_SCRIPT = path.resolve(__dirname, '..', '..', 'dist', 'dev', 'start.js');
 
@@ -24,52 +25,27 @@ export async function startDevStack(
   env: Record<string, string> = {},
   timeoutMs = 30_000,
 ): Promise<DevStack> {
-  const child = spawn(process.execPath, [START_SCRIPT], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
+  const stack = await spawnReady(START_SCRIPT, {
+    what: 'npm start',
+    // npm start runs its own emulator and Azurite too: free ports for them as well.
+    env: localHostEnv({
       ACS_EMULATOR_PORT: '0',
       AZURITE_TABLE_PORT: '0',
-      ISSUER_PORT: '0',
-      FUNCTIONS_LOCAL_SETTINGS: '',
       LOCAL_STATE_DIR: stateDir,
       ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+    ready: LOCAL_HOST_READY,
+    timeoutMs,
     detached: true,
   });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`npm start did not get ready:\n${output}`));
-    }, timeoutMs);
-    const onData = () => {
-      const m = /Local host ready at (\S+)/.exec(output);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    void exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited with ${code}:\n${output}`));
-    });
-  });
   return {
-    url,
-    pid: child.pid ?? 0,
-    output: () => output,
-    exited,
+    url: stack.ready[1] ?? '',
+    pid: stack.pid,
+    output: () => stack.output(),
+    exited: stack.exited,
     banner(pattern) {
-      const m = pattern.exec(output);
-      if (!m?.[1]) throw new Error(`the banner has no ${String(pattern)}:\n${output}`);
+      const m = pattern.exec(stack.output());
+      if (!m?.[1]) throw new Error(`the banner has no ${String(pattern)}:\n${stack.output()}`);
       return m[1];
     },
   };
@@ -85,8 +61,7 @@ export async function startDevStackExpectingFailure(
     process.kill(stack.pid, 'SIGTERM');
     await stack.exited;
   } catch (err) {
-    const m = /npm start exited with (\S+):\n([\s\S]*)$/.exec((err as Error).message);
-    if (m) return { code: m[1] === 'null' ? null : Number(m[1]), output: m[2] ?? '' };
+    if (err instanceof ChildExitedError) return { code: err.code, output: err.output };
     throw err;
   }
   throw new Error('npm start started although it was expected to refuse');

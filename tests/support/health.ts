@@ -1,4 +1,5 @@
 import { call, type Answer } from './http';
+import { pollUntil } from './poll';
 
 /**
  * `GET /api/health` until it answers 200, or the last answer after `attempts` tries. ACS
@@ -6,11 +7,11 @@ import { call, type Answer } from './http';
  * slow probe can read as "unreachable" for a while: poll for the condition instead of failing
  * on the first answer. Tests then assert on the answer, whatever it is.
  */
-export async function healthOnceReady(baseUrl: string, attempts = 60): Promise<Answer> {
-  let answer = await call(`${baseUrl}/api/health`);
-  for (let i = 1; i < attempts && answer.status !== 200; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    answer = await call(`${baseUrl}/api/health`);
-  }
-  return answer;
+export function healthOnceReady(baseUrl: string, limitMs = 30_000): Promise<Answer> {
+  return pollUntil(
+    () => call(`${baseUrl}/api/health`),
+    (answer) => answer.status === 200,
+    limitMs,
+    500,
+  );
 }

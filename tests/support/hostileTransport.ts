@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { bodyText, contentLengthLine, type HostileRequest } from './arbitraries';
+import { bodyText, contentLengthLine, type HostileRequest } from './arbitraries/request';
 
 /** What came back for one request. */
 export type Outcome =

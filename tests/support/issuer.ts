@@ -1,6 +1,7 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
+import { spawnReady } from '../../dev/spawnReady';
 import { call } from './http';
 
 const execFileAsync = promisify(execFile);
@@ -12,44 +13,21 @@ export interface IssuerProcess {
 }
 
 /** A built dev/ script running as a child process, ready once it printed what `ready` matches. */
-export async function spawnReady(
+export async function spawnDevScript(
   script: string,
   env: Record<string, string>,
   ready: RegExp,
 ): Promise<IssuerProcess & { output(): string }> {
-  const child = spawn(process.execPath, [path.join(DIST_DEV, script)], {
+  const child = await spawnReady(path.join(DIST_DEV, script), {
+    what: script,
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} did not start:\n${output}`));
-    }, 15_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      const m = ready.exec(output);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited with ${code}:\n${output}`));
-    });
+    ready,
+    readyOnStderr: true,
   });
   return {
-    url,
-    output: () => output,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
+    url: child.ready[1] ?? '',
+    output: () => child.output(),
+    stop: () => child.stop(),
   };
 }
 
@@ -58,7 +36,7 @@ export async function spawnReady(
  * own process because jose is ESM-only and Jest here loads CommonJS.
  */
 export function spawnIssuer(): Promise<IssuerProcess> {
-  return spawnReady('issuer/main.js', { ISSUER_PORT: '0' }, /Issuer ready at (\S+)/);
+  return spawnDevScript('issuer/main.js', { ISSUER_PORT: '0' }, /Issuer ready at (\S+)/);
 }
 
 /** The issuer a spawned local host started, from its banner. */

@@ -1,4 +1,5 @@
-import { HostExitedError, spawnHost, type HostProcess } from '../../dev/host/spawnHost';
+import { LOCAL_HOST_READY, spawnHost, type HostProcess } from '../../dev/host/spawnHost';
+import { ChildExitedError } from '../../dev/spawnReady';
 
 export interface LocalHostProcess extends HostProcess {
   key: string;
@@ -42,7 +43,12 @@ function secretsIn(env: Record<string, string>): string[] {
  * session cookie or principal header. The error names what leaked, never the secret itself.
  */
 export function auditLogs(output: string, secrets: Iterable<string>): void {
-  const logs = output.slice(output.indexOf('Local host ready at'));
+  const readyAt = output.search(LOCAL_HOST_READY);
+  if (readyAt < 0) {
+    // Without the anchor the audit would read the last character only, and pass on anything.
+    throw new Error(`host output has no ready line (${String(LOCAL_HOST_READY)}) to audit from`);
+  }
+  const logs = output.slice(readyAt);
   const leaks: string[] = [];
   if (/eyJ[\w-]+\.[\w-]+\.[\w-]+/.test(logs)) leaks.push('a JWT');
   if (/AppServiceAuthSession=(?!\[redacted\])[^;\s"]+/.test(logs)) leaks.push('a session cookie');
@@ -63,7 +69,7 @@ export async function runHostExpectingFailure(
   try {
     await (await spawnHost(env)).stop();
   } catch (err) {
-    if (err instanceof HostExitedError) return { code: err.code, output: err.output };
+    if (err instanceof ChildExitedError) return { code: err.code, output: err.output };
     throw err;
   }
   throw new Error('the host started although it was expected to refuse');

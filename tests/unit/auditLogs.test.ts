@@ -20,4 +20,11 @@ describe('auditLogs (the integration suites’ leak check)', () => {
       `host logs leaked ${what}`,
     );
   });
+
+  it('fails when the ready line is missing, instead of auditing almost nothing', () => {
+    const renamed = banner.replace('Local host ready at', 'Host listening on');
+    expect(() => auditLogs(`${renamed}{"event":"request","status":200}`, [])).toThrow(
+      /no ready line/,
+    );
+  });
 });

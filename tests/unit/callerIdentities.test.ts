@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { CallerIdentities } from '../../src/domain/callerIdentities';
 import { AppError } from '../../src/domain/errors';
@@ -20,7 +21,14 @@ class HoldingMap extends MemoryIdentityMap {
 }
 
 function setup(
-  options: { leaseMs?: number; waitMs?: number; realTime?: boolean; cache?: boolean } = {},
+  options: {
+    leaseMs?: number;
+    waitMs?: number;
+    realTime?: boolean;
+    cache?: boolean;
+    /** With realTime: how a waiting request waits (real time by default). */
+    sleep?: (ms: number) => Promise<void>;
+  } = {},
 ) {
   const identity = new FakeIdentityService();
   const map = new HoldingMap();
@@ -32,7 +40,9 @@ function setup(
     waitMs: options.waitMs ?? 12_000,
     ...(options.cache ? { cache: new AesTokenSealer(randomBytes(32)) } : {}),
     ...(options.realTime
-      ? {}
+      ? options.sleep
+        ? { sleep: options.sleep }
+        : {}
       : {
           now: () => clock,
           // Waiting advances the fake clock, so lease expiry is exercised without real time.
@@ -61,12 +71,29 @@ describe('CallerIdentities', () => {
   });
 
   it('gives 50 concurrent first requests one identity and creates no other', async () => {
-    const { identity, callers } = setup({ realTime: true });
+    // The winner's ACS call is held until each of the 49 others has found its reservation and
+    // started waiting: the race is decided by the protocol, not by how long a timer ran.
+    const request = new AsyncLocalStorage<number>();
+    const waiting = new Set<number>();
+    let allWaiting!: () => void;
+    const everyLoserWaits = new Promise<void>((resolve) => (allWaiting = resolve));
+    const { identity, callers } = setup({
+      realTime: true,
+      sleep: (ms) => {
+        const index = request.getStore();
+        if (index !== undefined) waiting.add(index);
+        if (waiting.size === 49) allWaiting();
+        return new Promise((resolve) => setTimeout(resolve, ms));
+      },
+    });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     identity.before = (op) => (op === 'createUserAndToken' ? gate : Promise.resolve());
-    const answers = Promise.all(Array.from({ length: 50 }, () => callers.token('p1', grant)));
-    await new Promise((r) => setTimeout(r, 20));
+    const answers = Promise.all(
+      Array.from({ length: 50 }, (_, i) => request.run(i, () => callers.token('p1', grant))),
+    );
+    await everyLoserWaits;
+    expect(identity.calls.filter((c) => c === 'createUserAndToken')).toHaveLength(1);
     release();
     const ids = new Set((await answers).map((a) => a.communicationUserId));
     expect(ids.size).toBe(1);
