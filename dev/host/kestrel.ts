@@ -36,6 +36,8 @@ export const KESTREL_SERVER_OPTIONS: http.ServerOptions = {
 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** RFC 9110 §5.6.2 token: what a method and a header name may be. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * A header value as Kestrel decodes it: ASCII, or else strict UTF-8, and never NUL
@@ -69,20 +71,30 @@ export function kestrelRefusal(req: IncomingMessage): number | undefined {
   const line = `${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}\r\n`;
   if (Buffer.byteLength(line, 'latin1') > MAX_REQUEST_LINE_BYTES) return 414;
   const raw = req.rawHeaders;
-  if (raw.length / 2 > MAX_REQUEST_HEADER_COUNT) return 431;
-  let headerBytes = 2; // the empty line that ends the head
+  // Header lines are read in order: one that ends past the size limit or is the 101st is a 431
+  // (Http1Connection.TakeMessageHeaders, HeadersExceedMaxTotalSize), one before it that is broken
+  // a 400 (HttpRequestHeaders: InvalidCharactersInHeaderName; the value's decoding).
+  let headerBytes = 0;
   let contentLengths = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] ?? '';
     const value = raw[i + 1] ?? '';
     headerBytes += Buffer.byteLength(`${name}: ${value}\r\n`, 'latin1');
-    if (kestrelHeaderValue(value) === undefined) return 400;
-    if (name.toLowerCase() === 'content-length') contentLengths += 1;
+    // Http1Connection.OnHeader: TooManyHeaders, counted as each line is read.
+    if (headerBytes > MAX_REQUEST_HEADERS_BYTES || i / 2 >= MAX_REQUEST_HEADER_COUNT) return 431;
+    if (!TOKEN.test(name) || kestrelHeaderValue(value) === undefined) return 400;
+    if (name.toLowerCase() === 'content-length') {
+      // HttpRequestHeaders.AppendContentLength: digits only (InvalidContentLength).
+      if (!/^\d+$/.test(value)) return 400;
+      contentLengths += 1;
+    }
   }
-  // Http1Connection.TakeMessageHeaders (HeadersExceedMaxTotalSize).
-  if (headerBytes > MAX_REQUEST_HEADERS_BYTES + 2) return 431;
   // HttpRequestHeaders.AppendContentLength: MultipleContentLengths.
   if (contentLengths > 1) return 400;
+  // Http1Connection.EnsureHostHeaderExists: HTTP/1.1 needs exactly one Host (MissingHostHeader,
+  // MultipleHostHeaders). Node checks the first itself, but not for a head read here.
+  const hosts = raw.filter((_, i) => i % 2 === 0 && raw[i]?.toLowerCase() === 'host').length;
+  if (hosts > 1 || (hosts === 0 && req.httpVersion === '1.1')) return 400;
   const te = req.headers['transfer-encoding'];
   if (te !== undefined) {
     // Http1MessageBody.For: the final transfer coding must be chunked (RFC 9112 §6.3).
@@ -250,20 +262,30 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
  * refuses it with: the raw target must be ASCII without NUL (`GetAsciiStringNonNullCharacters`);
  * `*` is for OPTIONS only and authority-form for CONNECT only (405 otherwise).
  */
-export function kestrelTarget(method: string, rawTarget: string): KestrelTarget | number {
+export function kestrelTarget(
+  method: string,
+  rawTarget: string,
+  host: string | undefined,
+): KestrelTarget | number {
   // eslint-disable-next-line no-control-regex -- ASCII without NUL, as Kestrel requires
   if (!/^[\x01-\x7f]+$/.test(rawTarget)) return 400;
   if (rawTarget === '*') return method === 'OPTIONS' ? { path: '', query: '' } : 405;
   let target = rawTarget;
   if (!target.startsWith('/')) {
     if (!ABSOLUTE_FORM.test(target)) return method === 'CONNECT' ? { path: '', query: '' } : 405;
-    // Absolute-form (RFC 9112 §3.2.2): Kestrel takes the path of the parsed URI.
+    // Absolute-form (RFC 9112 §3.2.2): Kestrel takes the path of the parsed URI, and the Host
+    // header must be its authority, with or without a default port
+    // (`Http1Connection.ValidateNonOriginHostHeader`).
+    let parsed: URL;
     try {
-      const parsed = new URL(target);
-      target = parsed.pathname + parsed.search;
+      parsed = new URL(target);
     } catch {
       return 400;
     }
+    const defaultPort = parsed.protocol === 'https:' ? '443' : '80';
+    const authority = [parsed.host, parsed.port ? undefined : `${parsed.host}:${defaultPort}`];
+    if (host === undefined || !authority.includes(host.toLowerCase())) return 400;
+    target = parsed.pathname + parsed.search;
   }
   // Kestrel refuses a path that starts with `?` or `%` (HttpParser: "Empty path is illegal").
   const at = target.indexOf('?');
@@ -325,36 +347,73 @@ export function readBodyAtMinimumRate(
   });
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 interface ParsedHead {
   method: string;
   target: string;
   version: '1.0' | '1.1';
   rawHeaders: string[];
+  /** Bytes after the head in the same packet: the start of the body. */
+  rest: Buffer;
 }
 
 /** A request head that llhttp refused only for its method: Kestrel takes any token. */
 function customMethodHead(bytes: Buffer): ParsedHead | undefined {
-  const text = bytes.toString('latin1');
-  const lines = text.split('\n');
+  const lines = bytes.toString('latin1').split('\n');
   const first = /^(\S+) (\S+) HTTP\/1\.([01])\r?$/.exec(lines[0] ?? '');
   if (!first || !TOKEN.test(first[1] ?? '')) return undefined;
   const rawHeaders: string[] = [];
+  let consumed = (lines[0] ?? '').length + 1;
   for (const line of lines.slice(1)) {
+    consumed += line.length + 1;
     const content = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (content === '')
+    if (content === '') {
       return {
         method: first[1] ?? '',
         target: first[2] ?? '',
         version: first[3] === '0' ? '1.0' : '1.1',
         rawHeaders,
+        rest: bytes.subarray(consumed),
       };
+    }
     const colon = content.indexOf(':');
     if (colon <= 0 || /[ \t]/.test(content.slice(0, colon))) return undefined;
-    rawHeaders.push(content.slice(0, colon), content.slice(colon + 1).trim());
+    rawHeaders.push(
+      content.slice(0, colon),
+      content.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, ''),
+    );
   }
   return undefined; // the head is not complete in what was received
+}
+
+/** Where the request head that holds `at` starts: after the last empty line before it. */
+function headStart(raw: Buffer, at: number): number {
+  const before = raw.subarray(0, at).toString('latin1');
+  const crlf = before.lastIndexOf('\r\n\r\n');
+  const lf = before.lastIndexOf('\n\n');
+  return Math.max(crlf === -1 ? 0 : crlf + 4, lf === -1 ? 0 : lf + 2);
+}
+
+/**
+ * What Kestrel decides on the header lines before `at`, where llhttp stopped: it reads them in
+ * order, so a line past the 100th is a 431 and a broken one a 400 before llhttp's own complaint.
+ */
+function verdictBefore(raw: Buffer, at: number): number | undefined {
+  const lines = raw.subarray(headStart(raw, at), at).toString('latin1').split('\n');
+  // The request line, then the header lines that ended before `at`.
+  const headers = lines.slice(1, -1).map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  let count = 0;
+  let bytes = 0;
+  for (const line of headers) {
+    if (line === '') break;
+    count += 1;
+    bytes += line.length + 2;
+    if (count > MAX_REQUEST_HEADER_COUNT || bytes > MAX_REQUEST_HEADERS_BYTES) return 431;
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon) : '';
+    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+    if (!TOKEN.test(name) || kestrelHeaderValue(value) === undefined) return 400;
+  }
+  return undefined;
 }
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -404,7 +463,28 @@ export function kestrelConnections(handle: RequestHandler): {
       headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
     }
     req.headers = headers;
-    req.push(null);
+    // The body, when Content-Length gives one (the host forwards no other): what followed the
+    // head, then what the connection still brings, which llhttp no longer parses.
+    let remaining = headers['transfer-encoding'] ? 0 : Number(headers['content-length'] ?? 0) || 0;
+    // Ended in full, or IncomingMessage takes it for aborted and destroys the socket.
+    const end = () => {
+      req.complete = true;
+      req.push(null);
+    };
+    const feed = (chunk: Buffer) => {
+      if (remaining <= 0) return;
+      const part = chunk.subarray(0, remaining);
+      remaining -= part.length;
+      req.push(part);
+      if (remaining <= 0) {
+        socket.off('data', feed);
+        end();
+      }
+    };
+    if (remaining > 0) {
+      feed(head.rest);
+      if (remaining > 0) socket.on('data', feed);
+    } else end();
     const res = new http.ServerResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket);
@@ -427,15 +507,18 @@ export function kestrelConnections(handle: RequestHandler): {
       if (socket.destroyed || !socket.writable) return;
       const head = err.code === 'HPE_INVALID_METHOD' ? customMethodHead(rest) : undefined;
       if (head) return serveParsedHead(head, socket);
-      let status = 400;
-      if (err.code === 'HPE_HEADER_OVERFLOW') {
-        const lineEnd = rest.indexOf(0x0a);
-        status = lineEnd === -1 || lineEnd + 1 > MAX_REQUEST_LINE_BYTES ? 414 : 431;
+      const verdict = verdictBefore(raw, at);
+      let status: number;
+      if (verdict !== undefined) status = verdict;
+      else if (err.code === 'HPE_HEADER_OVERFLOW') {
+        const start = headStart(raw, at);
+        const lineEnd = raw.indexOf(0x0a, start);
+        status = lineEnd === -1 || lineEnd + 1 - start > MAX_REQUEST_LINE_BYTES ? 414 : 431;
       } else if (!rest.includes(0x0a)) {
         // Not a whole line yet: Kestrel would wait for the rest (and its timeouts).
         socket.end();
         return;
-      }
+      } else status = 400;
       const reason = http.STATUS_CODES[status] ?? '';
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     });

@@ -128,7 +128,7 @@ export function createLocalHost(options: LocalHostOptions): http.Server {
     // Kestrel first: what it refuses never reaches the host's middleware.
     const refused = kestrelRefusal(req);
     if (refused !== undefined) return reject(res, refused);
-    const target = kestrelTarget(method, req.url ?? '/');
+    const target = kestrelTarget(method, req.url ?? '/', req.headers.host);
     if (typeof target === 'number') return reject(res, target);
     let url: URL;
     try {
@@ -162,7 +162,8 @@ export function createLocalHost(options: LocalHostOptions): http.Server {
       } catch (err) {
         // Too slow: the host's read of the body fails and its ExceptionMiddleware answers 500.
         if (err instanceof BodyTooSlow) return reject(res, 500);
-        return reject(res, err instanceof BodyTooLarge ? 413 : 400);
+        // Over the limit: answered at once, the rest of the body drained as before.
+        return bare(res, err instanceof BodyTooLarge ? 413 : 400);
       }
     }
     // A body the host does not forward is never read by it; Node drains it after the answer, as

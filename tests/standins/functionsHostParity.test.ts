@@ -321,6 +321,26 @@ describe('methods and request lines (HttpParser)', () => {
     expect(answer.statuses).toEqual([404]);
   });
 
+  it('matches a method case-insensitively (HttpMethodRouteConstraint) and reads its body', async () => {
+    // `patch` is no method llhttp knows; Kestrel takes it as a custom method.
+    const port = await startHost();
+    const answer = await exchange(
+      port,
+      `patch /api/token HTTP/1.1\r\nHost: localhost\r\n${withKey}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
+    );
+    expect(answer.statuses).toEqual([200]);
+    expect(firstJson(answer.text)).toMatchObject({ method: 'PATCH', bodyBytes: 2 });
+  });
+
+  it('refuses a header name that is no token, and an absolute-form target for another host', async () => {
+    const port = await startHost();
+    const [name, absolute] = await Promise.all([
+      exchange(port, `GET /api/health HTTP/1.1\r\nHost: localhost\r\nBad@Name: x\r\n\r\n`),
+      exchange(port, `GET http://example.test/api/health HTTP/1.1\r\nHost: localhost\r\n\r\n`),
+    ]);
+    expect([name.statuses, absolute.statuses]).toEqual([[400], [400]]);
+  });
+
   it('refuses a request line without a version (HTTP/0.9) with 400', async () => {
     const port = await startHost();
     expect((await exchange(port, 'GET /api/health\r\n\r\n')).statuses).toEqual([400]);

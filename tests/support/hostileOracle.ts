@@ -14,17 +14,20 @@ import {
  * must answer. It is written from the contract (docs/api.md and the README's security model) and the
  * platform's documented behaviour, not from the implementation, so the two can disagree.
  *
- * Answers come from four layers, and only the last one is the app:
- * - `http`: Node's HTTP parser refuses what is not HTTP/1.1 (an unknown method token, a broken
- *   Content-Length, a missing Host, a header block over 16 KiB) with a bare 400 or 431 and
- *   closes the connection, as any front end would;
- * - `host`: the Functions host answers a Host/URL it cannot parse (400), an unknown route or
- *   method (404), a missing or wrong function key (401) and a body over its 8 MiB limit (413),
- *   all with an empty body, as Azure does;
+ * Answers come from five layers, and only the last one is the app:
+ * - `http`: Kestrel, the web server of Azure's Functions host, refuses what is not HTTP/1.x as it
+ *   reads it (a method or header name that is no token, a broken or repeated Content-Length, a
+ *   missing Host, a header value that is not UTF-8, a request line over 8 KiB: 414, a header
+ *   block over 32 KiB: 431) with a bare answer and closes the connection
+ *   (docs/platform-parity.md, "Requests Kestrel and the host see before the app");
+ * - `host`: the Functions host answers a Host it cannot parse (400), an unknown route or method
+ *   (404, or its default page at `/`), a missing or wrong function key (401) and a body over its
+ *   8 MiB limit (413), all with an empty body but the page, as Azure does;
+ * - `worker`: a header value outside Latin-1 (sent as UTF-8) reaches the Node worker, which cannot
+ *   build the request: a bare 500, the only 5xx the model allows;
  * - `files`: the local host serves the browser demo's files at `/` in front of the routes
- *   (docs/local-development.md: Browser demo): a file for GET and HEAD, a bare 405 with `Allow` for other methods,
- *   a bare 400 for a path that climbs out of the folder or holds a NUL; everything else falls
- *   through to the routes;
+ *   (docs/local-development.md: Browser demo): a file for GET and HEAD, a bare 400 for a name
+ *   that climbs out of the folder once decoded; everything else falls through to the host;
  * - `app`: everything else, and every 4xx from here is `application/problem+json`. Every app
  *   answer carries the security headers and exactly the CORS headers the host's
  *   `CORS_ALLOWED_ORIGINS` grant the request's Origin; nothing in front of the app adds any.
@@ -83,9 +86,16 @@ interface AppAnswer {
  * absent). The host's CORS layer adds them to every answer after the URL is read.
  */
 export type Expectation = (
-  | { layer: 'http' | 'host' | 'cors'; status: number; why: string }
+  | {
+      layer: 'http' | 'host' | 'cors' | 'worker';
+      status: number;
+      why: string;
+      /** Other statuses accepted (see `Seen.splitRefusal`). */
+      alternatives?: number[];
+    }
+  /** The host's default page at `/` (HomepageMiddleware). */
+  | { layer: 'host'; status: 200; homepage: true; why: string }
   | { layer: 'files'; status: 400; why: string }
-  | { layer: 'files'; status: 405; allow: string; why: string }
   /** `file` is the absolute path of the file whose bytes the answer carries (none for HEAD). */
   | { layer: 'files'; status: 200; file: string; contentType: string; why: string }
   | AppAnswer
@@ -93,18 +103,15 @@ export type Expectation = (
 
 const APP_BODY_LIMIT = 16 * 1024;
 const HOST_BODY_LIMIT = 8 * 1024 * 1024;
-const NODE_HEADER_LIMIT = 16 * 1024;
+/** Kestrel's MaxRequestLineSize, MaxRequestHeadersTotalSize and MaxRequestHeaderCount. */
+const REQUEST_LINE_LIMIT = 8 * 1024;
+const HEADERS_LIMIT = 32 * 1024;
+const HEADER_COUNT_LIMIT = 100;
 const MIN_EXPIRY = 60;
 const MAX_EXPIRY = 1440;
 const TOKEN_FIELDS = ['scopes', 'expiresInMinutes', 'communicationUserId'];
 const ACS_ID = /^8:[a-z0-9-]+:[A-Za-z0-9_.-]+$/;
 
-/** Method tokens Node's parser (llhttp) knows; anything else is refused before the host runs. */
-const PARSER_METHODS = new Set(
-  'GET HEAD POST PUT DELETE OPTIONS PATCH TRACE PROPFIND MKCOL PURGE LOCK UNLOCK COPY MOVE REPORT SEARCH'.split(
-    ' ',
-  ),
-);
 /** Node keeps the first of these when a request repeats them (http.IncomingMessage docs). */
 const FIRST_WINS = new Set([
   'content-type',
@@ -125,8 +132,15 @@ interface Seen {
   host: string | undefined;
   headers: Map<string, string>;
   body: Buffer;
-  /** Set when Node's parser refuses the request. */
+  /** Set when Kestrel refuses the request. */
   refused?: { status: number; why: string };
+  /**
+   * Node's parser (llhttp) refuses this head itself (a head over 40 KiB, a broken or repeated
+   * Content-Length), so the local host can only apply Kestrel's order of checks to the part of
+   * the head in the last packet: with a head over 16 KiB, which may come in several, any of
+   * Kestrel's refusals (400, 414, 431) is accepted.
+   */
+  splitRefusal?: boolean;
 }
 
 type Failure = { status: number; code: string; why: string };
@@ -149,6 +163,62 @@ function bodySizeOf(r: HostileRequest): number {
     : Buffer.byteLength(bodyText(b));
 }
 
+/** Header values Kestrel decodes: ASCII, or strict UTF-8 of the bytes; undefined if it refuses. */
+function kestrelValue(bytes: Buffer): string | undefined {
+  if (bytes.includes(0)) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A header line as Kestrel meets it: its bytes (`name: value` CRLF), and the rule it breaks. */
+interface HeaderLine {
+  bytes: number;
+  bad: false | string;
+}
+
+const line = (name: string, value: string, bad: false | string = false): HeaderLine => ({
+  bytes: Buffer.byteLength(name) + Buffer.byteLength(value, 'latin1') + 4,
+  bad,
+});
+
+/** undici's own headers after the caller's, when the caller has not set them. */
+const FETCH_DEFAULTS: [string, string][] = [
+  ['accept', '*/*'],
+  ['accept-language', '*'],
+  ['sec-fetch-mode', 'cors'],
+  ['user-agent', 'node'],
+  ['accept-encoding', 'gzip, deflate'],
+];
+
+/**
+ * The header lines fetch (undici) writes, in order: host and connection, the caller's headers
+ * folded at their first occurrence (values joined with `, `, each character one byte), its own
+ * defaults, and Content-Length.
+ */
+function fetchHeaderLines(r: HostileRequest, port: number, size: number): HeaderLine[] {
+  const folded = new Map<string, [string, string[]]>();
+  for (const [name, value] of r.headers) {
+    const key = name.toLowerCase();
+    if (key === '__proto__') continue;
+    const trimmed = value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+    const entry = folded.get(key);
+    if (entry) entry[1].push(trimmed);
+    else folded.set(key, [name, [trimmed]]);
+  }
+  const lines = [line('host', `127.0.0.1:${port}`), line('connection', 'keep-alive')];
+  for (const [name, values] of folded.values()) {
+    const value = values.join(', ');
+    const bad = kestrelValue(Buffer.from(value, 'latin1')) === undefined;
+    lines.push(line(name, value, bad && 'a header value not UTF-8'));
+  }
+  for (const [name, value] of FETCH_DEFAULTS) if (!folded.has(name)) lines.push(line(name, value));
+  if (r.body.kind !== 'none') lines.push(line('content-length', String(size)));
+  return lines;
+}
+
 /** What fetch (undici) puts on the wire: it upper-cases six method names and folds repeats. */
 function seenViaFetch(r: HostileRequest, port: number): Seen {
   const method = /^(delete|get|head|options|post|put)$/i.test(r.method)
@@ -157,7 +227,11 @@ function seenViaFetch(r: HostileRequest, port: number): Seen {
   const url = new URL(`http://127.0.0.1:${port}${r.target}`);
   const folded = new Headers(r.headers);
   const headers = new Map<string, string>();
-  folded.forEach((value, name) => headers.set(name, value));
+  folded.forEach((value, name) => {
+    // undici builds its header list in a plain object and never sends a `__proto__` header.
+    if (name === '__proto__') return;
+    headers.set(name, kestrelValue(Buffer.from(value, 'latin1')) ?? value);
+  });
   const size = bodySizeOf(r);
   const body = size > HOST_BODY_LIMIT ? Buffer.alloc(0) : bodyBytes(r);
   if (r.body.kind !== 'none') headers.set('content-length', String(size));
@@ -168,28 +242,44 @@ function seenViaFetch(r: HostileRequest, port: number): Seen {
     headers,
     body,
   };
-  if (!PARSER_METHODS.has(method))
-    seen.refused = { status: 400, why: 'method token unknown to HTTP' };
-  else if (headerBlock(r) > NODE_HEADER_LIMIT)
-    seen.refused = { status: 431, why: 'header block over 16 KiB' };
+  const lines = fetchHeaderLines(r, port, size);
+  seen.refused = kestrelLimits(seen, lines);
+  seen.splitRefusal = headOf(lines) > 16 * 1024 && headOf(lines) > 40 * 1024;
   return seen;
 }
 
-function headerBlock(r: HostileRequest): number {
-  return r.target.length + r.headers.reduce((sum, [n, v]) => sum + n.length + v.length + 4, 0);
+/** The bytes of a head's header lines. */
+const headOf = (lines: HeaderLine[]) => lines.reduce((sum, l) => sum + l.bytes, 0);
+
+/**
+ * Kestrel's limits and header rules, in the order it meets them: the request line (414), then
+ * each header line, the first one ending past 32 KiB or past the 100th (431) or breaking a rule
+ * (400) deciding.
+ */
+function kestrelLimits(seen: Seen, lines: HeaderLine[]): Seen['refused'] {
+  const requestLine = Buffer.byteLength(`${seen.method} ${seen.target} HTTP/1.1\r\n`);
+  if (requestLine > REQUEST_LINE_LIMIT) return { status: 414, why: 'request line over 8 KiB' };
+  let bytes = 0;
+  let count = 0;
+  for (const header of lines) {
+    bytes += header.bytes;
+    count += 1;
+    if (bytes > HEADERS_LIMIT) return { status: 431, why: 'header block over 32 KiB' };
+    if (count > HEADER_COUNT_LIMIT) return { status: 431, why: 'over 100 headers' };
+    if (header.bad) return { status: 400, why: header.bad };
+  }
+  return undefined;
 }
 
-/** What Node makes of the bytes a raw request writes (see tests/support/hostileTransport.ts). */
+/** What Kestrel makes of the bytes a raw request writes (see tests/support/hostileTransport.ts). */
 function seenViaRaw(r: HostileRequest, port: number): Seen {
   const raw = r.raw!;
   const host = raw.host === undefined ? `localhost:${port}` : (raw.host ?? undefined);
   const headers = new Map<string, string>();
   const add = (name: string, value: string) => {
     const n = name.toLowerCase();
-    // Node reads header bytes as Latin-1 and trims surrounding spaces and tabs.
-    const v = Buffer.from(value, 'utf8')
-      .toString('latin1')
-      .replace(/^[ \t]+|[ \t]+$/g, '');
+    // The transport writes UTF-8; Kestrel decodes it back and trims spaces and tabs.
+    const v = (kestrelValue(Buffer.from(value, 'utf8')) ?? value).replace(/^[ \t]+|[ \t]+$/g, '');
     const before = headers.get(n);
     if (before === undefined) headers.set(n, v);
     else if (n === 'cookie') headers.set(n, `${before}; ${v}`);
@@ -198,16 +288,55 @@ function seenViaRaw(r: HostileRequest, port: number): Seen {
   if (host !== undefined) add('host', host);
   for (const [n, v] of r.headers) add(n, v);
   const body = bodyBytes(r);
-  const seen: Seen = { method: r.method, target: r.target, host, headers, body };
+  const seen: Seen = {
+    method: r.method,
+    target: r.target,
+    host,
+    headers,
+    body,
+  };
   const refuse = (why: string) => (seen.refused = { status: 400, why });
   const { framing } = raw;
-  if (!PARSER_METHODS.has(r.method)) refuse('method token unknown to HTTP');
-  else if (r.headers.some(([n]) => !TOKEN_NAME.test(n))) refuse('header name is not a token');
-  else if (headerBlock(r) > NODE_HEADER_LIMIT)
-    seen.refused = { status: 431, why: 'header block over 16 KiB' };
-  else if (raw.version === '1.1' && host === undefined) refuse('HTTP/1.1 without Host');
-  else if (framing.kind === 'lengthAndChunked') refuse('Content-Length with Transfer-Encoding');
-  else if (framing.kind === 'lines') {
+  // The lines the transport writes (tests/support/hostileTransport.ts), as Node trimmed them.
+  const trim = (v: string) => Buffer.from(v, 'utf8').toString('latin1').trim();
+  const lines: HeaderLine[] = host === undefined ? [] : [line('host', host)];
+  for (const [n, v] of r.headers) {
+    const bad = !TOKEN_NAME.test(n)
+      ? 'header name is not a token'
+      : kestrelValue(Buffer.from(v, 'utf8')) === undefined && 'a header value with NUL';
+    lines.push(line(n, trim(v), bad));
+  }
+  const length = (v: string) => lines.push(line('content-length', trim(v)));
+  if (framing.kind === 'length' && r.body.kind !== 'none') length(String(body.length));
+  if (framing.kind === 'lengthAndChunked') length(String(body.length));
+  if (framing.kind === 'lines')
+    framing.values.forEach((v) => length(contentLengthLine(v, body.length)));
+  if (framing.kind === 'chunked' || framing.kind === 'lengthAndChunked') {
+    lines.push(line('transfer-encoding', 'chunked'));
+  }
+  lines.push(line('connection', 'close'));
+  const limits = kestrelLimits(seen, lines);
+  const lengths =
+    framing.kind === 'lines'
+      ? framing.values.map((v) => contentLengthLine(v, body.length).trim())
+      : [];
+  const brokenLength = lengths.length > 1 || lengths.some((v) => !/^\d+$/.test(v));
+  seen.splitRefusal = headOf(lines) > 16 * 1024 && (headOf(lines) > 40 * 1024 || brokenLength);
+  if (!TOKEN_NAME.test(r.method)) refuse('method is not a token');
+  else if (limits) seen.refused = limits;
+  else if (
+    raw.version === '1.1' &&
+    host === undefined &&
+    !r.headers.some(([n]) => /^host$/i.test(n))
+  )
+    refuse('HTTP/1.1 without Host');
+  else if ([host, ...r.headers.filter(([n]) => /^host$/i.test(n))].filter(Boolean).length > 1)
+    refuse('more than one Host');
+  else if (framing.kind === 'lengthAndChunked') {
+    // Transfer-Encoding overrides Content-Length, which Kestrel renames X-Content-Length.
+    headers.set('transfer-encoding', 'chunked');
+    headers.set('x-content-length', String(body.length));
+  } else if (framing.kind === 'lines') {
     const values = framing.values.map((v) => contentLengthLine(v, body.length).trim());
     if (values.length !== 1 || !/^\d+$/.test(values[0]!))
       refuse('Content-Length is not one number');
@@ -216,6 +345,10 @@ function seenViaRaw(r: HostileRequest, port: number): Seen {
     headers.set('content-length', String(body.length));
   } else if (framing.kind === 'chunked') {
     headers.set('transfer-encoding', 'chunked');
+  }
+  const lengthless = !headers.has('content-length') && !headers.has('transfer-encoding');
+  if (!seen.refused && raw.version === '1.0' && lengthless && /^(POST|PUT)$/.test(r.method)) {
+    refuse('an HTTP/1.0 POST or PUT without a length');
   }
   return seen;
 }
@@ -272,21 +405,18 @@ function isFile(file: string): boolean {
 }
 
 /**
- * The demo-file layer. It reads the path as sent (an absolute-form target's path after its
- * authority), before any `..` is resolved, so a request that climbs out of the folder is refused
- * instead of quietly served something else; `\` separates segments as `/` does. A path that is not
- * a file there (a hidden name, a folder, a missing file, broken %-encoding) is the routes' to
- * answer: `undefined`.
+ * The demo-file layer, for GET and HEAD only (other methods go on to the host). It sees the path
+ * Kestrel decoded and normalised; what is still encoded there (`%2F`) is decoded once more, and a
+ * name that then climbs out of the folder (`..%2F`, `..\\`) or holds a NUL is refused. A path
+ * that is not a file there (a hidden name, an empty segment, a folder, a missing file, broken
+ * %-encoding) is the host's to answer: `undefined`.
  */
-function demoFileAnswer(seen: Seen, root: string): Expectation | undefined {
-  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(seen.target)?.[0];
-  const rawPath = (authority ? seen.target.slice(authority.length) : seen.target).split(
-    /[?#]/,
-    1,
-  )[0]!;
+function demoFileAnswer(seen: Seen, decodedPath: string, root: string): Expectation | undefined {
+  const method = seen.method.toUpperCase();
+  if (method !== 'GET' && method !== 'HEAD') return undefined;
   let decoded: string;
   try {
-    decoded = decodeURIComponent(authority && rawPath === '' ? '/' : rawPath);
+    decoded = decodeURIComponent(decodedPath.replace(/%(?![0-9A-Fa-f]{2})/g, '%25'));
   } catch {
     return undefined;
   }
@@ -296,16 +426,86 @@ function demoFileAnswer(seen: Seen, root: string): Expectation | undefined {
   const segments = decoded.slice(1).split(/[\\/]/);
   if (segments.includes('..')) return refuse('`..` in the path');
   if (segments.some((s) => s.startsWith('.'))) return undefined;
-  // `//x` names the absolute file-system path `/x`, which is outside the folder.
+  if (segments.length > 1 && segments.includes('')) return undefined;
   const file = path.resolve(root, segments.join('/') || 'index.html');
   if (!file.startsWith(root + path.sep)) return refuse('a path outside the folder');
   if (!isFile(file)) return undefined;
-  const method = seen.method.toUpperCase();
-  if (method !== 'GET' && method !== 'HEAD') {
-    return { layer: 'files', status: 405, allow: 'GET, HEAD', why: `${method} on a demo file` };
-  }
   const contentType = DEMO_CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
   return { layer: 'files', status: 200, file, contentType, why: 'a demo file' };
+}
+
+/**
+ * Kestrel's reading of a path (UrlDecoder, PathNormalizer): an escape is decoded when it and the
+ * ones after it make one well-formed UTF-8 character, `%2F` never, `%00` is refused; then `.` and
+ * `..` segments are removed, never above `/`. Empty segments stay.
+ */
+function kestrelPathOf(rawPath: string): string | undefined {
+  let out = '';
+  for (let i = 0; i < rawPath.length;) {
+    const run = /^(?:%[0-9A-Fa-f]{2}){1,4}/.exec(rawPath.slice(i))?.[0];
+    if (!run) {
+      out += rawPath[i];
+      i += 1;
+      continue;
+    }
+    let decoded: string | undefined;
+    let used = 0;
+    for (let n = 1; n <= run.length / 3 && decoded === undefined; n++) {
+      try {
+        const text = decodeURIComponent(run.slice(0, 3 * n));
+        if ([...text].length === 1 && text !== '/') [decoded, used] = [text, 3 * n];
+      } catch {
+        // not (yet) one character
+      }
+    }
+    if (decoded === '\0') return undefined;
+    if (decoded === undefined) {
+      out += '%';
+      i += 1;
+    } else {
+      out += decoded;
+      i += used;
+    }
+  }
+  const kept: string[] = [];
+  const segments = out.split('/').slice(1);
+  segments.forEach((segment, index) => {
+    const last = index === segments.length - 1;
+    if (segment === '.' || segment === '..') {
+      if (segment === '..') kept.pop();
+      if (last) kept.push('');
+    } else kept.push(segment);
+  });
+  return `/${kept.join('/')}`;
+}
+
+/** The target as Kestrel reads it: the path it decoded, and the query as sent. */
+function kestrelTargetOf(seen: Seen): { path: string; query: string } | { refused: number } {
+  let target = seen.target;
+  // eslint-disable-next-line no-control-regex -- Kestrel takes ASCII without NUL only
+  if (!/^[\x01-\x7f]+$/.test(target)) return { refused: 400 };
+  const method = seen.method.toUpperCase();
+  if (target === '*') return method === 'OPTIONS' ? { path: '', query: '' } : { refused: 405 };
+  if (!target.startsWith('/')) {
+    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(target)) {
+      return method === 'CONNECT' ? { path: '', query: '' } : { refused: 405 };
+    }
+    let parsed: URL;
+    try {
+      parsed = new URL(target);
+    } catch {
+      return { refused: 400 };
+    }
+    const host = seen.host?.toLowerCase();
+    if (host !== parsed.host && (parsed.port !== '' || host !== `${parsed.host}:80`)) {
+      return { refused: 400 };
+    }
+    target = parsed.pathname + parsed.search;
+  }
+  const at = target.indexOf('?');
+  const decoded = kestrelPathOf(at === -1 ? target : target.slice(0, at));
+  if (decoded === undefined) return { refused: 400 };
+  return { path: decoded, query: at === -1 ? '' : target.slice(at) };
 }
 
 /**
@@ -321,7 +521,8 @@ function corsFor(
   allowed: readonly string[] | '*',
 ): { preflight: boolean; headers: Record<string, string> } {
   const origin = seen.headers.get('origin');
-  if (origin === undefined) return { preflight: false, headers: {} };
+  // No origins listed: the local host runs no CORS layer, like a host without the middleware.
+  if (origin === undefined || allowed.length === 0) return { preflight: false, headers: {} };
   const preflight =
     seen.method.toUpperCase() === 'OPTIONS' && seen.headers.has('access-control-request-method');
   const headers: Record<string, string> = {};
@@ -611,17 +812,25 @@ function revokeAnswer(seen: Seen, url: URL, mode: HostMode, signedIn: boolean): 
 /** The oracle: what the stack must answer to `r`. */
 export function expectationFor(r: HostileRequest, ctx: OracleContext): Expectation {
   const seen = seenBy(r, ctx);
-  if (seen.refused) return { layer: 'http', ...seen.refused };
+  if (seen.refused) {
+    const alternatives = seen.splitRefusal ? [400, 414, 431] : undefined;
+    return { layer: 'http', ...seen.refused, ...(alternatives ? { alternatives } : {}) };
+  }
+  const target = kestrelTargetOf(seen);
+  if ('refused' in target) {
+    return { layer: 'http', status: target.refused, why: 'a target Kestrel refuses' };
+  }
   let url: URL;
   try {
-    url = new URL(seen.target, `http://${seen.host ?? 'localhost'}`);
+    url = new URL(`http://${seen.host ?? 'localhost'}`);
   } catch {
-    return { layer: 'host', status: 400, why: 'Host and target do not make a URL' };
+    return { layer: 'host', status: 400, why: 'a Host that makes no URL' };
   }
-  // RFC 9110 §4.2.4: userinfo in an http URL is invalid.
-  if (url.username !== '' || url.password !== '') {
-    return { layer: 'host', status: 400, why: 'URL with userinfo' };
+  // RFC 9110 §4.2.4: userinfo in an http URL is invalid; a Host is an authority, not a path.
+  if (url.username !== '' || url.password !== '' || url.pathname !== '/') {
+    return { layer: 'host', status: 400, why: 'a Host with userinfo or a path' };
   }
+  url = new URL(`${url.origin}/${target.query}`);
   const cors = corsFor(seen, ctx.cors[r.host]);
   if (cors.preflight) {
     return {
@@ -631,19 +840,28 @@ export function expectationFor(r: HostileRequest, ctx: OracleContext): Expectati
       why: 'a preflight, ended by the host',
     };
   }
-  return { ...beyondCors(r, seen, url, ctx), cors: cors.headers };
+  return { ...beyondCors(r, seen, target.path, url, ctx), cors: cors.headers };
 }
 
 /** Everything behind the host's CORS layer. */
-function beyondCors(r: HostileRequest, seen: Seen, url: URL, ctx: OracleContext): Expectation {
-  if (r.host === 'easyauth' && url.pathname.toLowerCase().startsWith('/.auth/')) {
-    throw new Error(`the model does not cover the Easy Auth stand-in's own paths: ${url.pathname}`);
+function beyondCors(
+  r: HostileRequest,
+  seen: Seen,
+  pathname: string,
+  url: URL,
+  ctx: OracleContext,
+): Expectation {
+  if (r.host === 'easyauth' && pathname.toLowerCase().startsWith('/.auth/')) {
+    throw new Error(`the model does not cover the Easy Auth stand-in's own paths: ${pathname}`);
   }
-  const demoFile = demoFileAnswer(seen, ctx.demoRoot);
+  const demoFile = demoFileAnswer(seen, pathname, ctx.demoRoot);
   if (demoFile) return demoFile;
   const method = seen.method.toUpperCase();
-  const route = ROUTES.find((x) => x.methods.includes(method) && x.path.test(url.pathname));
-  if (!route) return { layer: 'host', status: 404, why: `no route for ${method} ${url.pathname}` };
+  const route = ROUTES.find((x) => x.methods.includes(method) && x.path.test(pathname));
+  if (!route && pathname === '/') {
+    return { layer: 'host', status: 200, homepage: true, why: 'the host page at /' };
+  }
+  if (!route) return { layer: 'host', status: 404, why: `no route for ${method} ${pathname}` };
   if (r.host === 'key' && route.needsKey) {
     const presented = seen.headers.has('x-functions-key')
       ? seen.headers.get('x-functions-key')
@@ -651,9 +869,20 @@ function beyondCors(r: HostileRequest, seen: Seen, url: URL, ctx: OracleContext)
     if (presented !== ctx.functionKey)
       return { layer: 'host', status: 401, why: 'missing or wrong function key' };
   }
-  const declared = Number(seen.headers.get('content-length') ?? '0');
-  if (declared > HOST_BODY_LIMIT || bodySizeOf(r) > HOST_BODY_LIMIT) {
+  const declared = seen.headers.has('transfer-encoding')
+    ? 0
+    : Number(seen.headers.get('content-length') ?? '0');
+  if (declared > HOST_BODY_LIMIT || (declared > 0 && bodySizeOf(r) > HOST_BODY_LIMIT)) {
     return { layer: 'host', status: 413, why: 'body over the host limit' };
+  }
+  // The Easy Auth stand-in drops client-sent principal headers; every other value reaches the
+  // worker, whose `Headers` take Latin-1 only.
+  const outsideLatin1 = [...seen.headers].some(
+    ([name, value]) =>
+      !name.startsWith('x-ms-client-principal') && [...value].some((c) => c.codePointAt(0)! > 0xff),
+  );
+  if (outsideLatin1) {
+    return { layer: 'worker', status: 500, why: 'a header value outside Latin-1' };
   }
   return routeAnswer(route.route, seen, url, r.host, ctx);
 }
