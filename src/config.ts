@@ -7,7 +7,7 @@ import {
   type AcsScope,
 } from './domain/scopes';
 import type { RoleRule } from './domain/tokenPolicy';
-import { isLoopback } from './loopback';
+import { isHttpsOrLoopback } from './loopback';
 
 /** Where the ACS resource is and how we authenticate to it. */
 export type AcsConnection =
@@ -128,7 +128,7 @@ function parseEndpoint(value: string, fail: (message: string) => never): URL {
   } catch {
     return fail('is not a URL');
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
+  if (!isHttpsOrLoopback(url)) {
     fail('must be https:// (http:// is accepted only for localhost emulators)');
   }
   return url;
@@ -167,23 +167,43 @@ function checkStorageConnectionString(value: string, fail: (message: string) => 
   return value;
 }
 
-function scopeList(defaultValue: string) {
-  return setting((value, fail) => {
-    const names = (value ?? defaultValue)
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    const unknown = names.filter((n) => !(ACS_SCOPES as readonly string[]).includes(n));
-    if (names.length === 0 || unknown.length > 0) {
+/** A comma-separated setting: its entries trimmed, empty ones dropped, each kept once. */
+function commaList(value: string): string[] {
+  return [
+    ...new Set(
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
+  ];
+}
+
+/**
+ * A comma-separated list of names from `choices` (`defaultValue` when unset); at least one, and
+ * any other name is refused and listed after `label` (cut to `clip` characters each).
+ */
+function choiceList<T extends string>(
+  choices: readonly T[],
+  defaultValue: string,
+  { rule, label, clip }: { rule: string; label: string; clip?: number },
+) {
+  return setting((value, fail): T[] => {
+    const names = commaList(value ?? defaultValue);
+    const others = names.filter((n) => !(choices as readonly string[]).includes(n));
+    if (names.length === 0 || others.length > 0) {
       fail(
-        `must be a comma-separated list of ${ACS_SCOPES.join(', ')}${
-          unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''
+        `must be a comma-separated list of ${choices.join(', ')}${rule}${
+          others.length ? ` (${label}: ${others.map((n) => n.slice(0, clip)).join(', ')})` : ''
         }`,
       );
     }
-    return [...new Set(names)] as AcsScope[];
+    return names as T[];
   });
 }
+
+const scopeList = (defaultValue: string) =>
+  choiceList(ACS_SCOPES, defaultValue, { rule: '', label: 'unknown' });
 
 function integerSetting(defaultValue: number, min: number, max: number) {
   return setting((value, fail) => {
@@ -338,24 +358,12 @@ export const SettingsSchema = z.object({
     parseEndpoint(v, fail);
     return v; // kept as written: a token's iss must equal it exactly, trailing slash and all
   }),
-  OIDC_AUDIENCE: setting((v) =>
-    v === undefined ? undefined : [...new Set(v.split(',').map((a) => a.trim()))].filter(Boolean),
-  ),
+  OIDC_AUDIENCE: setting((v) => (v === undefined ? undefined : commaList(v))),
   OIDC_JWKS_URI: setting((v, fail) => (v === undefined ? undefined : parseEndpoint(v, fail))),
-  OIDC_ALGORITHMS: setting((v, fail): OidcAlgorithm[] => {
-    const names = (v ?? 'RS256')
-      .split(',')
-      .map((a) => a.trim())
-      .filter(Boolean);
-    const refused = names.filter((n) => !(OIDC_ALGORITHM_CHOICES as readonly string[]).includes(n));
-    if (names.length === 0 || refused.length > 0) {
-      fail(
-        `must be a comma-separated list of ${OIDC_ALGORITHM_CHOICES.join(', ')}; none and HMAC (HS*) are never accepted${
-          refused.length ? ` (refused: ${refused.map((n) => n.slice(0, 20)).join(', ')})` : ''
-        }`,
-      );
-    }
-    return [...new Set(names)] as OidcAlgorithm[];
+  OIDC_ALGORITHMS: choiceList(OIDC_ALGORITHM_CHOICES, 'RS256', {
+    rule: '; none and HMAC (HS*) are never accepted',
+    label: 'refused',
+    clip: 20,
   }),
   OIDC_ROLES_CLAIM: setting((v, fail) => {
     if (v === undefined) return 'roles';
@@ -373,6 +381,8 @@ export const SettingsSchema = z.object({
   TOKEN_CACHE_LOCAL_SECONDS: integerSetting(30, 0, 300),
 });
 
+type Settings = z.output<typeof SettingsSchema>;
+
 /** Parses the environment once, at start-up; throws a `ConfigError` naming each bad setting. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = SettingsSchema.safeParse(env);
@@ -383,23 +393,57 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const s = parsed.data;
   const problems: string[] = [];
-  let acs: AcsConnection | undefined;
+  const acs = acsConnectionOf(s, problems);
+  problems.push(...tokenDefaultsProblems(s));
+  const identityMap = identityMapOf(s, problems);
+  problems.push(...MODE_RULES[s.AUTH_MODE](s, identityMap));
+  const rolePolicy = rolePolicyOf(s, problems);
+  if (problems.length > 0 || !acs) throw new ConfigError(problems);
+  return {
+    authMode: s.AUTH_MODE,
+    corsAllowedOrigins: s.CORS_ALLOWED_ORIGINS,
+    tokenCacheKey: s.TOKEN_CACHE_KEY,
+    tokenCacheEpoch: s.TOKEN_CACHE_EPOCH,
+    tokenCacheLocalSeconds: s.TOKEN_CACHE_LOCAL_SECONDS,
+    rateLimits: {
+      principal: { perMinute: s.RATE_LIMIT_PER_MINUTE, burst: s.RATE_LIMIT_BURST },
+      key: { perMinute: s.RATE_LIMIT_KEY_PER_MINUTE, burst: s.RATE_LIMIT_KEY_BURST },
+    },
+    identityMap: s.AUTH_MODE === 'key' ? undefined : identityMap,
+    oidc: oidcOf(s),
+    rolePolicy,
+    acs,
+    allowedScopes: s.ALLOWED_SCOPES,
+    defaultScopes: s.DEFAULT_SCOPES,
+    defaultExpiryMinutes: s.DEFAULT_TOKEN_EXPIRY_MINUTES,
+    maxExpiryMinutes: s.MAX_TOKEN_EXPIRY_MINUTES,
+    acsTimeoutMs: s.ACS_TIMEOUT_MS,
+    acsMaxConcurrency: s.ACS_MAX_CONCURRENCY,
+  };
+}
+
+function acsConnectionOf(s: Settings, problems: string[]): AcsConnection | undefined {
   if (s.ACS_CONNECTION_STRING && s.ACS_ENDPOINT) {
     problems.push('ACS_CONNECTION_STRING and ACS_ENDPOINT: set one, not both');
-  } else if (s.ACS_CONNECTION_STRING) {
+    return undefined;
+  }
+  if (s.ACS_CONNECTION_STRING) {
     const endpoint = parseConnectionString(s.ACS_CONNECTION_STRING).get('endpoint') ?? '';
-    acs = {
+    return {
       kind: 'connectionString',
       endpoint: new URL(endpoint),
       connectionString: s.ACS_CONNECTION_STRING,
     };
-  } else if (s.ACS_ENDPOINT) {
-    acs = { kind: 'managedIdentity', endpoint: s.ACS_ENDPOINT };
-  } else {
-    problems.push(
-      'ACS_CONNECTION_STRING or ACS_ENDPOINT: one is required (ACS_ENDPOINT uses managed identity)',
-    );
   }
+  if (s.ACS_ENDPOINT) return { kind: 'managedIdentity', endpoint: s.ACS_ENDPOINT };
+  problems.push(
+    'ACS_CONNECTION_STRING or ACS_ENDPOINT: one is required (ACS_ENDPOINT uses managed identity)',
+  );
+  return undefined;
+}
+
+function tokenDefaultsProblems(s: Settings): string[] {
+  const problems: string[] = [];
   const notAllowed = s.DEFAULT_SCOPES.filter((scope) => !s.ALLOWED_SCOPES.includes(scope));
   if (notAllowed.length > 0) {
     problems.push(`DEFAULT_SCOPES: ${notAllowed.join(', ')} not in ALLOWED_SCOPES`);
@@ -407,67 +451,87 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (s.DEFAULT_TOKEN_EXPIRY_MINUTES > s.MAX_TOKEN_EXPIRY_MINUTES) {
     problems.push('DEFAULT_TOKEN_EXPIRY_MINUTES: must not exceed MAX_TOKEN_EXPIRY_MINUTES');
   }
-  let identityMap: TableConnection | undefined;
+  return problems;
+}
+
+function identityMapOf(s: Settings, problems: string[]): TableConnection | undefined {
   if (s.IDENTITY_MAP_CONNECTION && s.IDENTITY_MAP_ENDPOINT) {
     problems.push('IDENTITY_MAP_CONNECTION and IDENTITY_MAP_ENDPOINT: set one, not both');
-  } else if (s.IDENTITY_MAP_CONNECTION) {
-    identityMap = {
+    return undefined;
+  }
+  if (s.IDENTITY_MAP_CONNECTION) {
+    return {
       kind: 'connectionString',
       connectionString: s.IDENTITY_MAP_CONNECTION,
       table: s.IDENTITY_MAP_TABLE,
     };
-  } else if (s.IDENTITY_MAP_ENDPOINT) {
-    identityMap = {
+  }
+  if (s.IDENTITY_MAP_ENDPOINT) {
+    return {
       kind: 'managedIdentity',
       endpoint: s.IDENTITY_MAP_ENDPOINT,
       table: s.IDENTITY_MAP_TABLE,
     };
   }
-  if (s.AUTH_MODE === 'easyauth') {
-    if (!s.WEBSITE_AUTH_ENABLED) {
-      problems.push(
-        'AUTH_MODE: easyauth needs App Service Authentication switched on (WEBSITE_AUTH_ENABLED is not true)',
-      );
-    }
-    if (!identityMap) {
-      problems.push(
-        'IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT: required when AUTH_MODE is easyauth',
-      );
-    }
-  } else if (s.AUTH_MODE === 'jwt') {
-    if (!s.OIDC_ISSUER) problems.push('OIDC_ISSUER: required when AUTH_MODE is jwt');
-    if (!s.OIDC_AUDIENCE?.length) {
-      problems.push('OIDC_AUDIENCE: required when AUTH_MODE is jwt (one or more, comma-separated)');
-    }
-    if (!identityMap) {
-      problems.push(
-        'IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT: required when AUTH_MODE is jwt',
-      );
-    }
-  } else if (s.TOKEN_POLICY) {
-    problems.push(
-      'TOKEN_POLICY: roles come from Easy Auth or bearer tokens; it needs AUTH_MODE=easyauth or jwt',
-    );
-  }
-  if (s.AUTH_MODE !== 'jwt') {
-    const stray = (['OIDC_ISSUER', 'OIDC_AUDIENCE', 'OIDC_JWKS_URI'] as const).filter(
-      (name) => s[name] !== undefined,
-    );
-    if (stray.length > 0) problems.push(`${stray.join(', ')}: only used when AUTH_MODE is jwt`);
-  }
-  const rolePolicy = s.TOKEN_POLICY
-    ? Object.fromEntries(
-        Object.entries(s.TOKEN_POLICY).map(([role, rule]) => [
-          role,
-          {
-            scopes: rule.scopes,
-            defaultScopes: rule.defaultScopes ?? rule.scopes,
-            maxExpiryMinutes: rule.maxExpiryMinutes ?? s.MAX_TOKEN_EXPIRY_MINUTES,
-          },
+  return undefined;
+}
+
+/** What each auth mode requires of the other settings, and what it refuses. */
+const MODE_RULES: Record<
+  AuthMode,
+  (s: Settings, identityMap: TableConnection | undefined) => string[]
+> = {
+  key: (s) => [
+    ...(s.TOKEN_POLICY
+      ? [
+          'TOKEN_POLICY: roles come from Easy Auth or bearer tokens; it needs AUTH_MODE=easyauth or jwt',
+        ]
+      : []),
+    ...strayOidcSettings(s),
+  ],
+  easyauth: (s, identityMap) => [
+    ...(s.WEBSITE_AUTH_ENABLED
+      ? []
+      : [
+          'AUTH_MODE: easyauth needs App Service Authentication switched on (WEBSITE_AUTH_ENABLED is not true)',
         ]),
-      )
-    : undefined;
-  for (const [role, rule] of Object.entries(rolePolicy ?? {})) {
+    ...(identityMap ? [] : [identityMapRequired('easyauth')]),
+    ...strayOidcSettings(s),
+  ],
+  jwt: (s, identityMap) => [
+    ...(s.OIDC_ISSUER ? [] : ['OIDC_ISSUER: required when AUTH_MODE is jwt']),
+    ...(s.OIDC_AUDIENCE?.length
+      ? []
+      : ['OIDC_AUDIENCE: required when AUTH_MODE is jwt (one or more, comma-separated)']),
+    ...(identityMap ? [] : [identityMapRequired('jwt')]),
+  ],
+};
+
+function identityMapRequired(mode: AuthMode): string {
+  return `IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT: required when AUTH_MODE is ${mode}`;
+}
+
+function strayOidcSettings(s: Settings): string[] {
+  const stray = (['OIDC_ISSUER', 'OIDC_AUDIENCE', 'OIDC_JWKS_URI'] as const).filter(
+    (name) => s[name] !== undefined,
+  );
+  return stray.length > 0 ? [`${stray.join(', ')}: only used when AUTH_MODE is jwt`] : [];
+}
+
+/** TOKEN_POLICY with its defaults filled in, each role checked against the global settings. */
+function rolePolicyOf(s: Settings, problems: string[]): Record<string, RoleRule> | undefined {
+  if (!s.TOKEN_POLICY) return undefined;
+  const rolePolicy = Object.fromEntries(
+    Object.entries(s.TOKEN_POLICY).map(([role, rule]): [string, RoleRule] => [
+      role,
+      {
+        scopes: rule.scopes,
+        defaultScopes: rule.defaultScopes ?? rule.scopes,
+        maxExpiryMinutes: rule.maxExpiryMinutes ?? s.MAX_TOKEN_EXPIRY_MINUTES,
+      },
+    ]),
+  );
+  for (const [role, rule] of Object.entries(rolePolicy)) {
     const outside = [...rule.scopes, ...rule.defaultScopes].filter(
       (x) => !s.ALLOWED_SCOPES.includes(x),
     );
@@ -483,36 +547,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`TOKEN_POLICY: role ${role} maxExpiryMinutes exceeds MAX_TOKEN_EXPIRY_MINUTES`);
     }
   }
-  if (problems.length > 0 || !acs) throw new ConfigError(problems);
+  return rolePolicy;
+}
+
+function oidcOf(s: Settings): OidcSettings | undefined {
+  if (s.AUTH_MODE !== 'jwt' || !s.OIDC_ISSUER || !s.OIDC_AUDIENCE) return undefined;
   return {
-    authMode: s.AUTH_MODE,
-    corsAllowedOrigins: s.CORS_ALLOWED_ORIGINS,
-    tokenCacheKey: s.TOKEN_CACHE_KEY,
-    tokenCacheEpoch: s.TOKEN_CACHE_EPOCH,
-    tokenCacheLocalSeconds: s.TOKEN_CACHE_LOCAL_SECONDS,
-    rateLimits: {
-      principal: { perMinute: s.RATE_LIMIT_PER_MINUTE, burst: s.RATE_LIMIT_BURST },
-      key: { perMinute: s.RATE_LIMIT_KEY_PER_MINUTE, burst: s.RATE_LIMIT_KEY_BURST },
-    },
-    identityMap: s.AUTH_MODE === 'key' ? undefined : identityMap,
-    oidc:
-      s.AUTH_MODE === 'jwt' && s.OIDC_ISSUER && s.OIDC_AUDIENCE
-        ? {
-            issuer: s.OIDC_ISSUER,
-            audiences: s.OIDC_AUDIENCE,
-            jwksUri: s.OIDC_JWKS_URI,
-            algorithms: s.OIDC_ALGORITHMS,
-            rolesClaim: s.OIDC_ROLES_CLAIM,
-            clockSkewSeconds: s.OIDC_CLOCK_SKEW_SECONDS,
-          }
-        : undefined,
-    rolePolicy,
-    acs,
-    allowedScopes: s.ALLOWED_SCOPES,
-    defaultScopes: s.DEFAULT_SCOPES,
-    defaultExpiryMinutes: s.DEFAULT_TOKEN_EXPIRY_MINUTES,
-    maxExpiryMinutes: s.MAX_TOKEN_EXPIRY_MINUTES,
-    acsTimeoutMs: s.ACS_TIMEOUT_MS,
-    acsMaxConcurrency: s.ACS_MAX_CONCURRENCY,
+    issuer: s.OIDC_ISSUER,
+    audiences: s.OIDC_AUDIENCE,
+    jwksUri: s.OIDC_JWKS_URI,
+    algorithms: s.OIDC_ALGORITHMS,
+    rolesClaim: s.OIDC_ROLES_CLAIM,
+    clockSkewSeconds: s.OIDC_CLOCK_SKEW_SECONDS,
   };
 }

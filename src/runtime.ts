@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from './config';
+import type { Config } from './config';
 import { CallerIdentities } from './domain/callerIdentities';
 import { CallerLimits } from './domain/callerLimits';
 import type { IdentityAccess } from './domain/issueToken';
@@ -43,15 +43,35 @@ export interface Services {
   readiness(): Promise<Readiness>;
 }
 
-export function buildServices(config: Config): Services {
-  const throttle = new AcsThrottleGate(Date.now, config.acsMaxConcurrency);
-  const gateway = new AcsIdentityGateway(
-    () => createIdentityClient(config.acs),
-    config.acsTimeoutMs,
-    new RetryBudget(),
-    config.acs.kind,
-    throttle,
-  );
+/**
+ * What the services take from the process: the clock, timers and `fetch`. Passed in, so a test
+ * can run them on its own time and network.
+ */
+export interface Platform {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  fetch: typeof fetch;
+}
+
+export const systemPlatform: Platform = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  fetch: (input, init) => fetch(input, init),
+};
+
+/** The process's services, built once from validated config by the composition root (`src/app.ts`). */
+export function buildServices(config: Config, platform: Platform = systemPlatform): Services {
+  const { now, sleep } = platform;
+  const throttle = new AcsThrottleGate(now, config.acsMaxConcurrency);
+  const gateway = new AcsIdentityGateway({
+    connect: () => createIdentityClient(config.acs),
+    timeoutMs: config.acsTimeoutMs,
+    budget: new RetryBudget(undefined, undefined, undefined, now),
+    credential: config.acs.kind,
+    gate: throttle,
+    now,
+    sleep,
+  });
   const { identityMap } = config;
   // Shared by every request: one table client, one sealer. Only the ACS view is per request.
   const map = identityMap && new TableIdentityMap(() => createTableClient(identityMap));
@@ -62,19 +82,21 @@ export function buildServices(config: Config): Services {
     waitMs: config.acsTimeoutMs + 2_000,
     cache: config.tokenCacheKey ? new AesTokenSealer(config.tokenCacheKey) : undefined,
     cacheScope: cacheScopeOf(config),
+    now,
+    sleep,
   };
   // One per process, shared by every request; only with the sealed cache it stands in front of.
   const local =
     callerOptions?.cache && config.tokenCacheLocalSeconds > 0
       ? new LocalTokenCache({ maxAgeMs: config.tokenCacheLocalSeconds * 1000 })
       : undefined;
-  const reachability = new AcsReachability(config.acs.endpoint);
+  const reachability = new AcsReachability(config.acs.endpoint, platform);
   return {
     config,
     policy: new TokenPolicy(config),
     reachability,
-    limits: new CallerLimits(config.rateLimits),
-    bearer: config.oidc && new OidcVerifier(config.oidc),
+    limits: new CallerLimits(config.rateLimits, now),
+    bearer: config.oidc && new OidcVerifier(config.oidc, platform.fetch, now),
     throttle,
     forRequest(tally) {
       const identity = gateway.observedBy(tally);
@@ -111,17 +133,4 @@ export function buildServices(config: Config): Services {
       };
     },
   };
-}
-
-let current: Services | undefined;
-
-/** The process's services; the first call parses the environment (see `src/index.ts`). */
-export function services(): Services {
-  current ??= buildServices(loadConfig());
-  return current;
-}
-
-/** Lets in-process tests run the real handlers against services of their choosing. */
-export function setServices(next: Services | undefined): void {
-  current = next;
 }

@@ -8,11 +8,29 @@ import type { PlatformLayer } from './server';
 export const SESSION_COOKIE = 'AppServiceAuthSession';
 const SESSION_SECONDS = 8 * 60 * 60;
 const NAME_ID_CLAIM = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier';
-const USER_PATTERN = /^[A-Za-z0-9@._-]{1,128}$/;
 const ROLE_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+// With the `u` flag `\p{Cs}` matches only a surrogate that is not half of a pair.
+const LONE_SURROGATE = /\p{Cs}/u;
+const LONE_SURROGATE_ALL = /\p{Cs}/gu;
+
+/**
+ * A dev sign-in's user id or name: any 1-128 characters, whitespace, control characters and
+ * scripts outside Latin-1 included, as identity providers allow them (a `sub` is any string,
+ * OpenID Connect Core §2; display names are free text), so such principals can be tried locally.
+ */
+function usableText(value: string | null): value is string {
+  return (
+    value !== null &&
+    !LONE_SURROGATE.test(value) &&
+    [...value].length >= 1 &&
+    [...value].length <= 128
+  );
+}
 
 interface Session {
   user: string;
+  /** The display name, when the sign-in gave one other than the id. */
+  name?: string;
   roles: string[];
   exp: number;
 }
@@ -48,7 +66,7 @@ function sessionFrom(req: IncomingMessage, secret: string): Session | undefined 
 function claimsOf(session: Session) {
   return [
     { typ: NAME_ID_CLAIM, val: session.user },
-    { typ: 'name', val: session.user },
+    { typ: 'name', val: session.name ?? session.user },
     ...session.roles.map((val) => ({ typ: 'roles', val })),
   ];
 }
@@ -79,6 +97,25 @@ function localRedirect(url: URL, param: string): string | undefined {
 const ENTRA_PROVIDER = 'aad';
 
 /**
+ * A claim value as the `-ID` and `-NAME` headers carry it. A header value can hold only visible
+ * ASCII, spaces and tabs on the wire, and the Node worker builds its `Request` from the host's
+ * headers, which throws on anything outside Latin-1 ("Cannot convert argument to a ByteString")
+ * or on CR, LF and NUL, failing the invocation with a 500 before the app runs
+ * (azure-functions-nodejs-library src/http/HttpRequest.ts; nodejs-worker
+ * src/eventHandlers/InvocationHandler.ts builds the arguments before any hook). How App Service
+ * encodes such values is not documented; on Azure, non-ASCII header text has been seen to reach
+ * the app percent-encoded as UTF-8 (azure-functions-host#9718). So here every character outside
+ * visible ASCII, space and tab is percent-encoded as UTF-8, and leading or trailing whitespace is
+ * left for the receiving HTTP stack to trim, as every one does. The claims in
+ * `X-MS-CLIENT-PRINCIPAL` keep the exact values (base64 of UTF-8 JSON, the docs' decoding sample).
+ */
+function headerForm(value: string): string {
+  return value
+    .replace(LONE_SURROGATE_ALL, '\uFFFD')
+    .replace(/[^\t\x20-\x7e]/gu, (c: string) => encodeURIComponent(c));
+}
+
+/**
  * The principal headers App Service injects (learn.microsoft.com/azure/app-service/
  * configure-authentication-user-identities): the claims as base64 JSON, the caller's id, its
  * provider, and a name only when the caller has one (app-only callers have none).
@@ -94,9 +131,11 @@ function setPrincipal(
     role_typ: 'roles',
   };
   headers['x-ms-client-principal'] = Buffer.from(JSON.stringify(data)).toString('base64');
-  headers['x-ms-client-principal-id'] = principal.id;
+  headers['x-ms-client-principal-id'] = headerForm(principal.id);
   headers['x-ms-client-principal-idp'] = principal.provider;
-  if (principal.name !== undefined) headers['x-ms-client-principal-name'] = principal.name;
+  if (principal.name !== undefined) {
+    headers['x-ms-client-principal-name'] = headerForm(principal.name);
+  }
 }
 
 function bearerToken(req: IncomingMessage): string | undefined {
@@ -127,20 +166,27 @@ export function easyAuthStandIn(options: EasyAuthOptions): PlatformLayer {
       if (!enabled || !url.pathname.toLowerCase().startsWith('/.auth/')) return false;
       const path = url.pathname.toLowerCase();
       if (path === '/.auth/login/dev') {
-        const user = url.searchParams.get('user') ?? '';
+        const user = url.searchParams.get('user');
+        const name = url.searchParams.get('name');
         const roles = (url.searchParams.get('roles') ?? '')
           .split(',')
           .map((r) => r.trim())
           .filter(Boolean);
-        if (!USER_PATTERN.test(user) || !roles.every((r) => ROLE_PATTERN.test(r))) {
+        if (
+          !usableText(user) ||
+          (name !== null && !usableText(name)) ||
+          !roles.every((r) => ROLE_PATTERN.test(r))
+        ) {
           send(res, 400, {
-            error: 'user must be 1-128 of A-Z a-z 0-9 @ . _ -; roles a comma-separated list',
+            error:
+              'user (and name, if given) must be 1-128 characters; roles a comma-separated list of A-Z a-z 0-9 . _ -',
           });
           return true;
         }
         const payload = Buffer.from(
           JSON.stringify({
             user,
+            ...(name === null ? {} : { name }),
             roles,
             exp: Math.floor(Date.now() / 1000) + SESSION_SECONDS,
           } satisfies Session),
@@ -180,7 +226,7 @@ export function easyAuthStandIn(options: EasyAuthOptions): PlatformLayer {
         setPrincipal(headers, {
           provider: 'dev',
           id: session.user,
-          name: session.user,
+          name: session.name ?? session.user,
           claims: claimsOf(session),
         });
         return;

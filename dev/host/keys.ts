@@ -1,6 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
+import { ordinalIgnoreCase } from '../../src/http/functionKey';
 
 export interface HostKeys {
   functionKey: string;
@@ -50,14 +52,55 @@ export function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Whether a presented key satisfies an auth level (the master key satisfies both). */
-export function keyAllows(
-  keys: HostKeys,
-  level: 'anonymous' | 'function' | 'admin',
-  presented: string | undefined,
-): boolean {
-  if (level === 'anonymous') return true;
-  if (presented === undefined) return false;
-  if (same(presented, keys.masterKey)) return true;
-  return level === 'function' && same(presented, keys.functionKey);
+type KeyLevel = 'function' | 'admin';
+
+/**
+ * The key a request presents, read as Azure's host reads it
+ * (azure-functions-host src/WebJobs.Script.WebHost/Security/Authentication/Keys/
+ * AuthenticationLevelHandler.cs, `GetAuthorizationKeyInfoAsync`): the `x-functions-key` header
+ * when there is one, even an empty one, else the `code` query parameter; of either only the first
+ * value (`values.First()`). ASP.NET Core's query collection compares names case-insensitively,
+ * so `?CODE=` and `?Code=` are `code` too, their values in the order sent.
+ */
+export function presentedKey(req: IncomingMessage, url: URL): string | undefined {
+  const header = req.headersDistinct['x-functions-key'];
+  if (header) return header[0];
+  for (const [name, value] of url.searchParams) {
+    if (ordinalIgnoreCase(name) === 'CODE') return value;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a presented key satisfies an auth level (the master key satisfies both), with the
+ * host's authorization cache in front: once a key was accepted for a function, the cache answers
+ * for it and for every case variant of it (`SecretManager.GetAuthorizationLevelOrNullAsync`: the
+ * cache key is the key value followed by the function name, in a dictionary with
+ * `StringComparer.OrdinalIgnoreCase`). A key never accepted is compared exactly
+ * (`Key.SecretValueEquals`), so a case variant is refused until the exact key has been used.
+ * The host clears the cache when keys change; these keys are fixed for the process's life.
+ */
+export function keyChecker(keys: HostKeys) {
+  const accepted = new Map<string, KeyLevel>();
+  function levelOf(presented: string): KeyLevel | undefined {
+    if (same(presented, keys.masterKey)) return 'admin';
+    if (same(presented, keys.functionKey)) return 'function';
+    return undefined;
+  }
+  return function keyAllows(
+    level: 'anonymous' | 'function' | 'admin',
+    presented: string | undefined,
+    functionName: string,
+  ): boolean {
+    if (level === 'anonymous') return true;
+    // An empty value counts as no key at all (`string.IsNullOrEmpty(keyValue)`).
+    if (!presented) return false;
+    const cacheKey = ordinalIgnoreCase(`${presented}${functionName}`);
+    let found = accepted.get(cacheKey);
+    if (found === undefined) {
+      found = levelOf(presented);
+      if (found !== undefined) accepted.set(cacheKey, found);
+    }
+    return found === 'admin' || (found === 'function' && level === 'function');
+  };
 }

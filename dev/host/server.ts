@@ -13,7 +13,8 @@ import {
   readBodyAtMinimumRate,
   reject,
 } from './kestrel';
-import { keyAllows, type HostKeys } from './keys';
+import { ordinalIgnoreCase } from '../../src/http/functionKey';
+import { keyChecker, presentedKey, type HostKeys } from './keys';
 import { toRecord, type LogSink } from './logger';
 import type { Route } from './routes';
 
@@ -90,12 +91,37 @@ function forwardsBody(req: IncomingMessage): boolean {
 /**
  * Query parameters as the real host hands them over: one entry per key, repeated values joined
  * with a comma (`ToRpcHttp` adds `pair.Value.ToString()` of ASP.NET Core's `StringValues`), so
- * `?scopes=voip&scopes=chat` reaches the app as `scopes=voip,chat`. The URL keeps the raw query.
+ * `?scopes=voip&scopes=chat` reaches the app as `scopes=voip,chat`. ASP.NET Core's query
+ * collection compares names ignoring case and keeps the first spelling, so `?Scopes=a&scopes=b`
+ * is `Scopes=a,b`. The URL keeps the raw query.
  */
 function joinedQuery(params: URLSearchParams): Record<string, string> {
+  const grouped = new Map<string, { name: string; values: string[] }>();
+  for (const [name, value] of params) {
+    const key = ordinalIgnoreCase(name);
+    const group = grouped.get(key) ?? { name, values: [] };
+    group.values.push(value);
+    grouped.set(key, group);
+  }
   const query: Record<string, string> = {};
-  for (const key of new Set(params.keys())) query[key] = params.getAll(key).join(',');
+  for (const { name, values } of grouped.values()) query[name] = values.join(',');
   return query;
+}
+
+/**
+ * The names (never the values: they may hold a principal's name or a secret) of headers the
+ * worker's `Request` refuses: a value outside Latin-1 ("Cannot convert argument to a ByteString")
+ * or holding CR, LF or NUL (fetch's header value rules).
+ */
+function unbuildable(headers: Record<string, string>): string[] {
+  return Object.entries(headers)
+    .filter(([, value]) =>
+      [...value].some((c) => {
+        const code = c.codePointAt(0) ?? 0;
+        return code > 0xff || code === 0 || c === '\r' || c === '\n';
+      }),
+    )
+    .map(([name]) => name);
 }
 
 function serializeCookie(c: Cookie): string {
@@ -122,6 +148,7 @@ function bare(res: ServerResponse, status: number): void {
 export function createLocalHost(options: LocalHostOptions): http.Server {
   const { routes, keys, log, platform = [], disableHomepage = false } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  const keyAllows = keyChecker(keys);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
@@ -151,8 +178,7 @@ export function createLocalHost(options: LocalHostOptions): http.Server {
       if (target.path === '/') return answerHomepage(res, method, disableHomepage);
       return bare(res, 404);
     }
-    const presented = req.headers['x-functions-key'] ?? url.searchParams.get('code') ?? undefined;
-    if (!keyAllows(keys, route.authLevel, Array.isArray(presented) ? presented[0] : presented)) {
+    if (!keyAllows(route.authLevel, presentedKey(req, url), route.registration.name)) {
       return bare(res, 401);
     }
     let body: Buffer | undefined;
@@ -183,15 +209,19 @@ export function createLocalHost(options: LocalHostOptions): http.Server {
         body: body ? { bytes: body } : undefined,
       });
     } catch (err) {
-      // workerCannotBuildRequest: the Node worker builds the same `HttpRequest` from what the host
-      // sent and fails the invocation when it throws (a header value outside Latin-1: undici's
-      // "Cannot convert argument to a ByteString"), which the host answers with 500.
+      // The Node worker builds the same `Request` before the function runs; when that throws (a
+      // header value outside Latin-1, or with CR, LF or NUL) the invocation fails before any
+      // hook or handler (nodejs-worker src/eventHandlers/InvocationHandler.ts: `getArguments`
+      // first) and Azure's host answers 500, as measured in issue #19. Say why in the log.
       log({
         level: 'error',
         functionName,
         invocationId,
-        message: 'the worker could not build the request',
-        fields: { errorName: err instanceof Error ? err.name : typeof err },
+        message: 'the worker could not build the request; the function did not run',
+        fields: {
+          errorName: (err as { name?: unknown } | null)?.name ?? typeof err,
+          headers: unbuildable(headers),
+        },
       });
       return bare(res, 500);
     }

@@ -1,6 +1,5 @@
 import * as z from 'zod/mini';
 import { ERROR_CATALOGUE, type ErrorCode } from '../domain/errors';
-import { ACS_SCOPES } from '../domain/scopes';
 import { HealthSchema, ProblemSchema } from './problem';
 import { TeamsTokenRequestSchema, TeamsTokenResponseSchema } from './teams';
 import {
@@ -26,6 +25,14 @@ function componentRegistry() {
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 
+/** RFC 9110 §15.5.6: a 405 names the methods the route does serve. */
+const ALLOW_HEADER = {
+  Allow: {
+    description: 'The methods this route serves, comma-separated',
+    schema: { type: 'string' },
+  },
+};
+
 function problems(...codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {
@@ -37,10 +44,37 @@ function problems(...codes: ErrorCode[]) {
       String(status),
       {
         description: list.map((c) => `\`${c}\`: ${ERROR_CATALOGUE[c].title}`).join('; '),
+        ...(status === 405 ? { headers: ALLOW_HEADER } : {}),
         content: { 'application/problem+json': { schema: ref('Problem') } },
       },
     ]),
   );
+}
+
+const QUERY_DESCRIPTIONS: Record<string, string> = {
+  scopes:
+    'Comma-separated (`scopes=voip,chat`), exactly as named; the repeated form `scopes=voip&scopes=chat` is read the same way',
+  communicationUserId: 'Key mode only',
+};
+
+/**
+ * Query parameters that `src/http/requestInput.ts` reads into the fields of a body schema, which
+ * then validates them: each parameter's schema is that field's generated JSON Schema, so the
+ * query's constraints are the body's. Arrays use OpenAPI's `form` style without explode (one
+ * comma-separated value).
+ */
+function queryParameters(component: unknown, only?: string[]) {
+  const { properties } = component as { properties: Record<string, Record<string, unknown>> };
+  return Object.entries(properties)
+    .filter(([name]) => !only || only.includes(name))
+    .map(([name, schema]) => ({
+      name,
+      in: 'query',
+      required: false,
+      ...(QUERY_DESCRIPTIONS[name] ? { description: QUERY_DESCRIPTIONS[name] } : {}),
+      ...(schema.type === 'array' ? { style: 'form', explode: false } : {}),
+      schema,
+    }));
 }
 
 const json = (id: string, description: string) => ({
@@ -132,27 +166,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
           operationId: 'issueTokenFromQuery',
           summary: 'Get an ACS token (address-bar form)',
           security: CALLER_SECURITY,
-          parameters: [
-            {
-              name: 'scopes',
-              in: 'query',
-              required: false,
-              description: `Comma-separated: ${ACS_SCOPES.join(', ')}`,
-              schema: { type: 'string' },
-            },
-            {
-              name: 'expiresInMinutes',
-              in: 'query',
-              required: false,
-              schema: { type: 'integer', minimum: 60, maximum: 1440 },
-            },
-            {
-              name: 'communicationUserId',
-              in: 'query',
-              required: false,
-              schema: { type: 'string' },
-            },
-          ],
+          parameters: queryParameters(components.TokenRequest),
           responses: {
             '200': json('TokenResponse', 'A token'),
             '401': hostUnauthorized,
@@ -200,6 +214,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
           operationId: 'revokeTokens',
           summary: "Revoke every token of the caller's identity (ACS may take up to 15 minutes)",
           security: CALLER_SECURITY,
+          parameters: queryParameters(components.IdentityTarget),
           requestBody: {
             required: false,
             content: { 'application/json': { schema: ref('IdentityTarget') } },
@@ -235,15 +250,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
           summary:
             "Delete the caller's ACS identity (revoking its tokens) and its mapping; idempotent",
           security: CALLER_SECURITY,
-          parameters: [
-            {
-              name: 'communicationUserId',
-              in: 'query',
-              required: false,
-              description: 'Key mode only',
-              schema: { type: 'string' },
-            },
-          ],
+          parameters: queryParameters(components.IdentityTarget),
           responses: {
             '204': noContent,
             '401': hostUnauthorized,

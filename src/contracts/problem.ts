@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { ERROR_CATALOGUE, type ErrorCode } from '../domain/errors';
+import { ACS_OPERATION_CLASSES } from '../domain/identityService';
 
 const CODES = Object.keys(ERROR_CATALOGUE) as [ErrorCode, ...ErrorCode[]];
 
@@ -31,13 +32,7 @@ export const HealthSchema = z.object({
     /** ACS operations this instance holds back after a 429, with the seconds left. */
     throttled: z.array(
       z.object({
-        operation: z.enum([
-          'createUserAndToken',
-          'issueAccessToken',
-          'revokeAccessTokens',
-          'deleteIdentity',
-          'exchangeTeamsToken',
-        ]),
+        operation: z.enum(ACS_OPERATION_CLASSES),
         retryAfterSeconds: z.int(),
       }),
     ),

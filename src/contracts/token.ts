@@ -13,12 +13,23 @@ export const AcsScopeSchema = z.enum(ACS_SCOPES, {
       : `must be a scope name; allowed: ${ACS_SCOPES.join(', ')}`,
 });
 
-const ScopesSchema = z.array(AcsScopeSchema, { error: 'must be an array of scope names' }).check(
-  z.minLength(1, { error: 'must name at least one scope' }),
-  z.refine((scopes) => new Set(scopes).size === scopes.length, {
-    error: 'must not repeat a scope',
-  }),
-);
+/**
+ * No item twice: the check, and the same rule in JSON Schema's words for the published document.
+ * z.toJSONSchema cannot see into a refine, so the two travel together or not at all.
+ */
+function uniqueItems<T>(error: string) {
+  return [
+    z.refine<T[]>((items) => new Set(items).size === items.length, { error }),
+    z.meta({ uniqueItems: true }),
+  ] as const;
+}
+
+const ScopesSchema = z
+  .array(AcsScopeSchema, { error: 'must be an array of scope names' })
+  .check(
+    z.minLength(1, { error: 'must name at least one scope' }),
+    ...uniqueItems<string>('must not repeat a scope'),
+  );
 
 const expiryRange = `must be between ${ACS_MIN_EXPIRY_MINUTES} and ${ACS_MAX_EXPIRY_MINUTES}`;
 const ExpiresInMinutesSchema = z

@@ -92,13 +92,28 @@ export class CallerIdentities {
   /**
    * Revokes every token of the principal's identity; a principal without one has none to revoke.
    * ACS is called once per identity: a pass that lost its write to a concurrent one (a token
-   * request storing its cache entry) only has to bump the generation again.
+   * request storing its cache entry) only has to bump the generation again. A first request still
+   * creating the identity is waited for (see `settled`), so its token is revoked too.
    */
   async revoke(key: string): Promise<void> {
+    const giveUpAt = this.now() + this.options.waitMs;
     let revoked: string | undefined;
     for (let pass = 0; ; pass++) {
-      const record = await this.options.map.get(key);
-      if (!record?.communicationUserId) return;
+      const record = await this.settled(key, giveUpAt);
+      if (!record) return;
+      if (!record.communicationUserId) {
+        // An expired reservation. Its holder may only be late: still about to write its identity
+        // and token under this etag. Moving the generation makes that write fail, and the holder
+        // then deletes what it made (see `createFor`), so nothing made before this answer survives.
+        const taken = await this.options.map.replace(record, {
+          communicationUserId: undefined,
+          leaseUntil: record.leaseUntil,
+          generation: record.generation + 1,
+        });
+        if (taken) return;
+        await this.backOff(pass);
+        continue;
+      }
       if (record.communicationUserId !== revoked) {
         try {
           await this.options.identity.revokeTokens(record.communicationUserId);
@@ -119,12 +134,15 @@ export class CallerIdentities {
 
   /**
    * Deletes the principal's ACS identity (revoking its tokens) and then its row. Idempotent. Like
-   * `revoke`, it deletes each identity once and gives up after a few contended passes.
+   * `revoke`, it waits for a first request still creating the identity, deletes each identity
+   * once and gives up after a few contended passes. Removing an expired reservation makes a late
+   * holder's write fail, and the holder deletes what it made.
    */
   async remove(key: string): Promise<void> {
+    const giveUpAt = this.now() + this.options.waitMs;
     let deleted: string | undefined;
     for (let pass = 0; ; pass++) {
-      const record = await this.options.map.get(key);
+      const record = await this.settled(key, giveUpAt);
       if (!record) return;
       const id = record.communicationUserId;
       if (id && id !== deleted) {
@@ -137,6 +155,30 @@ export class CallerIdentities {
       }
       if (await this.options.map.remove(record)) return;
       await this.backOff(pass);
+    }
+  }
+
+  /**
+   * The principal's row once no request is creating its identity: no row, a mapped identity, or
+   * a reservation whose lease ran out. A revoke or a delete that acted on a live reservation would
+   * miss the identity and token its holder is about to store and hand out (issue #19), so it
+   * waits for the holder as `token()` does. Waiting longer than `waitMs` answers 503 with
+   * Retry-After, never a 204 that revoked nothing.
+   */
+  private async settled(key: string, giveUpAt: number): Promise<MappingRecord | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const record = await this.options.map.get(key);
+      if (!record || record.communicationUserId || (record.leaseUntil ?? 0) <= this.now()) {
+        return record;
+      }
+      if (this.now() >= giveUpAt) {
+        throw new AppError(
+          'upstream_unavailable',
+          'Your ACS identity is still being set up; try again.',
+          { retryAfterSeconds: 1 },
+        );
+      }
+      await this.sleep(Math.min(25 * 2 ** Math.min(attempt, 3), 200));
     }
   }
 

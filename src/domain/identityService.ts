@@ -1,5 +1,18 @@
 import type { AcsScope } from './scopes';
 
+/**
+ * The ACS Identity operations as ACS counts its quotas (the service-limits page, Identity table):
+ * the throttle gate holds them back one by one, and /api/health names them.
+ */
+export const ACS_OPERATION_CLASSES = [
+  'createUserAndToken',
+  'issueAccessToken',
+  'revokeAccessTokens',
+  'deleteIdentity',
+  'exchangeTeamsToken',
+] as const;
+export type AcsOperationClass = (typeof ACS_OPERATION_CLASSES)[number];
+
 export interface AccessToken {
   token: string;
   expiresOn: Date;

@@ -11,10 +11,20 @@ export interface IdentityAccess {
   callers: CallerIdentities | undefined;
 }
 
-/** The identity map of signed-in callers; config guarantees it in every mode that has them. */
-export function signedInCallers(access: IdentityAccess): CallerIdentities {
-  if (!access.callers) throw new Error('easyauth caller without an identity map');
-  return access.callers;
+/**
+ * Where a signed-in principal's own identity is kept, for a principal that asks about it: one only
+ * ever acts on its own identity, so naming one (`communicationUserId`) is refused with `refusal`.
+ * Config guarantees the identity map in every mode that has principals.
+ */
+export function ownIdentity(
+  access: IdentityAccess,
+  principal: Extract<Caller, { kind: 'principal' }>,
+  communicationUserId?: string,
+  refusal = 'Signed-in callers act only on their own identity; leave out communicationUserId.',
+): { callers: CallerIdentities; key: string } {
+  if (communicationUserId !== undefined) throw new AppError('forbidden', refusal);
+  if (!access.callers) throw new Error('principal caller without an identity map');
+  return { callers: access.callers, key: principalKey(principal) };
 }
 
 /**
@@ -30,13 +40,13 @@ export async function issueToken(
   communicationUserId?: string,
 ): Promise<IssuedIdentity> {
   if (caller.kind === 'principal') {
-    if (communicationUserId !== undefined) {
-      throw new AppError(
-        'forbidden',
-        'Signed-in callers get tokens only for their own identity; leave out communicationUserId.',
-      );
-    }
-    return signedInCallers(access).token(principalKey(caller), grant);
+    const own = ownIdentity(
+      access,
+      caller,
+      communicationUserId,
+      'Signed-in callers get tokens only for their own identity; leave out communicationUserId.',
+    );
+    return own.callers.token(own.key, grant);
   }
   if (communicationUserId !== undefined) {
     const accessToken = await access.identity.getToken(

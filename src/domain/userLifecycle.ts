@@ -1,8 +1,8 @@
-import { principalKey, type Caller } from './caller';
+import type { Caller } from './caller';
 import type { CallerIdentities } from './callerIdentities';
 import { AppError, isIdentityNotFound } from './errors';
 import type { IdentityService } from './identityService';
-import { signedInCallers, type IdentityAccess } from './issueToken';
+import { ownIdentity, type IdentityAccess } from './issueToken';
 
 /** The caller's ACS identity. Key mode keeps no mapping: the calling backend holds it. */
 export async function findUser(access: IdentityAccess, caller: Caller): Promise<string> {
@@ -12,7 +12,8 @@ export async function findUser(access: IdentityAccess, caller: Caller): Promise<
       'Key mode keeps no caller-to-identity mapping; your backend holds the communicationUserId.',
     );
   }
-  const id = await signedInCallers(access).find(principalKey(caller));
+  const own = ownIdentity(access, caller);
+  const id = await own.callers.find(own.key);
   if (!id)
     throw new AppError('not_found', 'You have no ACS identity yet; POST /api/token creates one.');
   return id;
@@ -62,13 +63,8 @@ async function actOnIdentity(
   },
 ): Promise<void> {
   if (caller.kind === 'principal') {
-    if (communicationUserId !== undefined) {
-      throw new AppError(
-        'forbidden',
-        'Signed-in callers act only on their own identity; leave out communicationUserId.',
-      );
-    }
-    return act.ofPrincipal(signedInCallers(access), principalKey(caller));
+    const own = ownIdentity(access, caller, communicationUserId);
+    return act.ofPrincipal(own.callers, own.key);
   }
   if (communicationUserId === undefined) {
     throw new AppError('invalid_request', 'communicationUserId is required with a function key.', {

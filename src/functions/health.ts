@@ -1,9 +1,7 @@
-import { app } from '@azure/functions';
-import { endpoint } from '../http/endpoint';
 import { logEvent } from '../http/log';
 import { json } from '../http/respond';
 import { asRestError } from '../infra/restError';
-import { services } from '../runtime';
+import { anonymousRoute } from './route';
 
 /**
  * `GET /api/health`, anonymous so probes need no key: 200 only when a token request can succeed
@@ -14,26 +12,26 @@ import { services } from '../runtime';
  * on, since the instance still serves cached callers and a failing probe would only take it out
  * of rotation and push its load onto the others.
  */
-export const healthHandler = endpoint(['GET'], async (_request, context) => {
-  const { config, throttle } = services();
-  const readiness = await services().readiness();
-  for (const { check, error } of readiness.failures) {
-    logEvent(context, 'warn', 'not_ready', {
-      check,
-      errorName: error instanceof Error ? error.name : typeof error,
-      errorCode: asRestError(error).code,
-    });
-  }
-  return json(readiness.ready ? 200 : 503, {
-    status: readiness.ready ? 'ready' : 'degraded',
-    acs: { ...readiness.acs, auth: config.acs.kind, throttled: throttle.throttled() },
-    checks: readiness.checks,
-  });
-});
-
-app.http('health', {
-  route: 'health',
-  methods: ['GET'],
-  authLevel: 'anonymous',
-  handler: healthHandler,
-});
+export const health = anonymousRoute(
+  { name: 'health', route: 'health', methods: ['GET'] },
+  (services) =>
+    async ({ context }) => {
+      const ready = await services.readiness();
+      for (const { check, error } of ready.failures) {
+        logEvent(context, 'warn', 'not_ready', {
+          check,
+          errorName: error instanceof Error ? error.name : typeof error,
+          errorCode: asRestError(error).code,
+        });
+      }
+      return json(ready.ready ? 200 : 503, {
+        status: ready.ready ? 'ready' : 'degraded',
+        acs: {
+          ...ready.acs,
+          auth: services.config.acs.kind,
+          throttled: services.throttle.throttled(),
+        },
+        checks: ready.checks,
+      });
+    },
+);

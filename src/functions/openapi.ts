@@ -1,20 +1,16 @@
-import { app } from '@azure/functions';
 import { buildOpenApiDocument } from '../contracts/openapi';
-import { endpoint } from '../http/endpoint';
 import { json } from '../http/respond';
 import { SERVICE_VERSION } from '../version';
-
-let document: Record<string, unknown> | undefined;
+import { anonymousRoute } from './route';
 
 /** `GET /api/openapi.json` (anonymous): the contract, built once on first request. */
-const openApiHandler = endpoint(['GET'], () => {
-  document ??= buildOpenApiDocument(SERVICE_VERSION);
-  return Promise.resolve(json(200, document));
-});
-
-app.http('openapi', {
-  route: 'openapi.json',
-  methods: ['GET'],
-  authLevel: 'anonymous',
-  handler: openApiHandler,
-});
+export const openapi = anonymousRoute(
+  { name: 'openapi', route: 'openapi.json', methods: ['GET'] },
+  () => {
+    let document: Record<string, unknown> | undefined;
+    return () => {
+      document ??= buildOpenApiDocument(SERVICE_VERSION);
+      return Promise.resolve(json(200, document));
+    };
+  },
+);

@@ -3,7 +3,9 @@ import type { AuthMode } from '../config';
 import { keyId, type Caller } from '../domain/caller';
 import type { CallerLimits } from '../domain/callerLimits';
 import { AppError } from '../domain/errors';
-import { bearerFailureReason, rejected, type OidcVerifier } from '../infra/oidcVerifier';
+import { bearerFailureReason, rejected, type BearerVerifier } from '../domain/bearer';
+import { authenticatedKey, ordinalIgnoreCase } from './functionKey';
+import { exactPrincipalId } from './principalId';
 import type { RequestFacts } from './requestFacts';
 
 interface AppServiceClaims {
@@ -66,8 +68,7 @@ function appServicePrincipal(request: HttpRequest): HttpRequestUser | null {
 export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
   if (authMode === 'jwt') throw new Error('jwt callers are resolved by bearerCaller');
   if (authMode === 'key') {
-    const key = request.headers.get('x-functions-key') ?? request.query.get('code') ?? '';
-    return { kind: 'keyHolder', keyId: keyId(key) };
+    return { kind: 'keyHolder', keyId: keyId(ordinalIgnoreCase(authenticatedKey(request))) };
   }
   let user: HttpRequestUser | null;
   try {
@@ -84,7 +85,7 @@ export function callerFrom(request: HttpRequest, authMode: AuthMode): Caller {
   return {
     kind: 'principal',
     provider: user.identityProvider,
-    id: user.id,
+    id: exactPrincipalId(user.id, user.claimsPrincipalData),
     roles: rolesOf(user.claimsPrincipalData),
   };
 }
@@ -137,7 +138,7 @@ function bearerTokenOf(request: HttpRequest): string {
  */
 export async function bearerCaller(
   request: HttpRequest,
-  verifier: OidcVerifier,
+  verifier: BearerVerifier,
   facts: RequestFacts,
 ): Promise<Caller> {
   try {
@@ -164,7 +165,7 @@ export async function admitCaller(
     config,
     limits,
     bearer,
-  }: { config: { authMode: AuthMode }; limits: CallerLimits; bearer?: OidcVerifier | undefined },
+  }: { config: { authMode: AuthMode }; limits: CallerLimits; bearer?: BearerVerifier | undefined },
   facts: RequestFacts,
 ): Promise<Caller> {
   const caller =
@@ -176,7 +177,7 @@ export async function admitCaller(
   return caller;
 }
 
-function requireVerifier(verifier: OidcVerifier | undefined): OidcVerifier {
+function requireVerifier(verifier: BearerVerifier | undefined): BearerVerifier {
   if (!verifier) throw new Error('jwt mode without an OIDC verifier');
   return verifier;
 }

@@ -11,9 +11,15 @@ import { toProblemResponse } from './problem';
 import { newRequestFacts, type RequestFacts } from './requestFacts';
 
 /**
- * Registered for every method, so that a wrong one gets a 405 problem instead of a bare 404.
- * OPTIONS included: CORS preflights never reach the app (the platform's CORS layer ends them,
- * see docs/platform-parity.md), so an OPTIONS that does is a plain request for a method we lack.
+ * Every route registers every method the Node worker can hand to a handler, so that a wrong one
+ * gets a 405 problem with `Allow` instead of the host's bare 404: the host routes a method only
+ * when the registration lists it (azure-functions-host WebScriptHostHttpRoutesManager,
+ * HttpMethodRouteConstraint). OPTIONS included: CORS preflights never reach the app (the
+ * platform's CORS layer ends them, see docs/platform-parity.md), so an OPTIONS that does is a
+ * plain request for a method we lack. TRACE and CONNECT are in `HttpMethod` too, but
+ * `@azure/functions` builds every request on the Fetch API's `Request`, which refuses both
+ * (Fetch's forbidden methods): registered, they would fail in the worker with a 500 before the
+ * handler runs; unregistered, the host answers 404 (docs/api.md, tests/unit/openapi.test.ts).
  */
 export const ALL_METHODS: HttpMethod[] = [
   'GET',

@@ -1,7 +1,7 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { ProblemBody } from '../contracts/problem';
 import { AppError, type ErrorCode } from '../domain/errors';
-import { describeUpstreamFailure } from '../infra/acsErrors';
+import { describeFailure } from '../infra/restError';
 import { SECURITY_HEADERS } from './headers';
 import { logEvent } from './log';
 
@@ -31,7 +31,7 @@ export function toProblemResponse(
   } else if (problem.status >= 500 || problem.code === 'upstream_throttled') {
     logEvent(context, 'warn', 'dependency_failure', {
       code: problem.code,
-      cause: describeUpstreamFailure(problem.cause),
+      cause: describeFailure(problem.cause),
       ...(problem.operatorHint ? { check: problem.operatorHint } : {}),
     });
   }

@@ -1,9 +1,11 @@
 import type { HttpRequest } from '@azure/functions';
 import { AppError } from '../domain/errors';
+import { isKeyParameter } from './functionKey';
 import { readJsonBody } from './readJson';
 
-// `code` carries the function key when it is sent in the query string.
-const QUERY_FIELDS = new Set(['scopes', 'expiresInMinutes', 'communicationUserId', 'code']);
+const QUERY_FIELDS = new Set(['scopes', 'expiresInMinutes', 'communicationUserId']);
+/** RFC 8259 §6. */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /**
  * `GET /api/token?scopes=voip,chat&expiresInMinutes=60` is the address-bar form of the POST body.
@@ -12,11 +14,10 @@ const QUERY_FIELDS = new Set(['scopes', 'expiresInMinutes', 'communicationUserId
 export function tokenRequestFromQuery(query: URLSearchParams): Record<string, unknown> {
   const input = identityTargetFromQuery(query, QUERY_FIELDS);
   if (query.has('scopes')) {
-    input.scopes = query
-      .getAll('scopes')
-      .flatMap((v) => v.split(','))
-      .map((s) => s.trim())
-      .filter(Boolean);
+    // OpenAPI's form style, as the document declares it: names exactly as sent, no blank one
+    // skipped, so `scopes=voip,` is refused as the document says (issue #19). A repeated key
+    // (`scopes=voip&scopes=chat`, the exploded form) adds to the list.
+    input.scopes = query.getAll('scopes').flatMap((v) => v.split(','));
   }
   const expiry = query.getAll('expiresInMinutes');
   if (expiry.length > 1) {
@@ -25,7 +26,9 @@ export function tokenRequestFromQuery(query: URLSearchParams): Record<string, un
     });
   }
   if (expiry[0] !== undefined) {
-    input.expiresInMinutes = /^-?\d+(\.\d+)?$/.test(expiry[0]) ? Number(expiry[0]) : expiry[0];
+    // A number as JSON writes one is that number (the document's integer); anything else stays
+    // text, which the schema names.
+    input.expiresInMinutes = JSON_NUMBER.test(expiry[0]) ? Number(expiry[0]) : expiry[0];
   }
   return input;
 }
@@ -34,7 +37,8 @@ function identityTargetFromQuery(
   query: URLSearchParams,
   known: ReadonlySet<string>,
 ): Record<string, unknown> {
-  const unknown = [...new Set(query.keys())].filter((k) => !known.has(k));
+  // `code`, in any case, carries the function key when it is sent in the query string.
+  const unknown = [...new Set(query.keys())].filter((k) => !known.has(k) && !isKeyParameter(k));
   if (unknown.length > 0) {
     throw new AppError('invalid_request', `Unknown query parameter ${unknown.join(', ')}.`, {
       errors: unknown.map((field) => ({ field, message: 'is not a known parameter' })),
@@ -65,7 +69,7 @@ export async function readTokenInput(request: HttpRequest): Promise<unknown> {
   return request.method === 'GET' ? tokenRequestFromQuery(queryOf(request)) : readJsonBody(request);
 }
 
-const TARGET_QUERY_FIELDS = new Set(['communicationUserId', 'code']);
+const TARGET_QUERY_FIELDS = new Set(['communicationUserId']);
 
 /**
  * Which identity a key holder acts on (`DELETE /api/user`, `POST /api/token/revoke`): the

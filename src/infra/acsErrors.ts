@@ -123,9 +123,3 @@ export function fromTeamsExchangeError(err: unknown): unknown {
   }
   return err;
 }
-
-/** A short, secret-free description of an upstream failure for logs. */
-export function describeUpstreamFailure(err: unknown): string {
-  const rest = asRestError(err);
-  return [rest.name, rest.code, rest.statusCode].filter((v) => v !== undefined).join(' ');
-}

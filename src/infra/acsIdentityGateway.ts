@@ -2,11 +2,17 @@ import type { CommunicationIdentityClient } from '@azure/communication-identity'
 import type { AcsConnection } from '../config';
 import { isLoopback } from '../loopback';
 import type { AcsScope } from '../domain/scopes';
-import type { AccessToken, IdentityService, IssuedIdentity } from '../domain/identityService';
+import type {
+  AccessToken,
+  AcsOperationClass,
+  IdentityService,
+  IssuedIdentity,
+} from '../domain/identityService';
 import { fromAcsError, fromTeamsExchangeError } from './acsErrors';
 import { refusedBeforeProcessing, retryDelayMs, RetryBudget, type Repeatability } from './acsRetry';
-import { AcsThrottleGate, type AcsOperationClass } from './acsThrottleGate';
+import { AcsThrottleGate } from './acsThrottleGate';
 import { recordAcsCall, recordUnknownCreate, type AcsCallTally } from './acsCalls';
+import { underlyingFailure } from './restError';
 
 /**
  * Builds the ACS client. The SDK's own retries are off: it would repeat a `createUserAndToken`
@@ -30,25 +36,44 @@ export async function createIdentityClient(
   return new CommunicationIdentityClient(acs.endpoint.href, new DefaultAzureCredential(), options);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * ACS Identity over the real client: one client per process, created on first use, one deadline
  * per call (retries included), safe retries within a budget, and every failure translated by
  * `fromAcsError`. The domain gets it per request, as the `IdentityService` of `observedBy`, so
  * that every attempt lands in that request's facts.
  */
+export interface AcsIdentityGatewayOptions {
+  connect: () => Promise<CommunicationIdentityClient>;
+  /** ACS_TIMEOUT_MS: one deadline per call, its retries included. */
+  timeoutMs: number;
+  budget?: RetryBudget;
+  /** How the client signs in, so that a refusal can name the setting to check. */
+  credential?: AcsConnection['kind'];
+  gate?: AcsThrottleGate;
+  now?: () => number;
+  /** Waits out a retry's delay. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
 export class AcsIdentityGateway {
   private client: Promise<CommunicationIdentityClient> | undefined;
+  private readonly connect: () => Promise<CommunicationIdentityClient>;
+  private readonly timeoutMs: number;
+  private readonly budget: RetryBudget;
+  private readonly credential: AcsConnection['kind'] | undefined;
+  private readonly gate: AcsThrottleGate;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(
-    private readonly connect: () => Promise<CommunicationIdentityClient>,
-    private readonly timeoutMs: number,
-    private readonly budget = new RetryBudget(),
-    /** How the client signs in, so that a refusal can name the setting to check. */
-    private readonly credential?: AcsConnection['kind'],
-    private readonly gate = new AcsThrottleGate(),
-  ) {}
+  constructor(options: AcsIdentityGatewayOptions) {
+    this.connect = options.connect;
+    this.timeoutMs = options.timeoutMs;
+    this.now = options.now ?? Date.now;
+    this.budget = options.budget ?? new RetryBudget(undefined, undefined, undefined, this.now);
+    this.credential = options.credential;
+    this.gate = options.gate ?? new AcsThrottleGate(this.now);
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
 
   /** This gateway (same client, same retry budget) recording every ACS call in `facts`. */
   observedBy(facts: AcsCallTally): IdentityService {
@@ -148,7 +173,7 @@ export class AcsIdentityGateway {
     client: CommunicationIdentityClient,
     operation: (client: CommunicationIdentityClient, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = this.now() + this.timeoutMs;
     const signal = AbortSignal.timeout(this.timeoutMs);
     this.budget.recordCall();
     for (let attempt = 0; ; attempt++) {
@@ -166,9 +191,9 @@ export class AcsIdentityGateway {
         const delay =
           signal.aborted || throttled
             ? undefined
-            : retryDelayMs(repeatability, err, attempt, deadline - Date.now());
+            : retryDelayMs(repeatability, err, attempt, deadline - this.now());
         if (delay !== undefined && this.budget.tryRetry()) {
-          await sleep(delay);
+          await this.sleep(delay);
           continue;
         }
         // ACS may have created an identity we will never hear of: say so, for reconciliation.
@@ -188,7 +213,7 @@ export class AcsIdentityGateway {
       await this.connected();
       return undefined;
     } catch (err) {
-      return err instanceof Error && err.cause !== undefined ? err.cause : err;
+      return underlyingFailure(err);
     }
   }
 

@@ -14,11 +14,16 @@ export class AcsReachability {
 
   constructor(
     private readonly endpoint: URL,
+    private readonly platform: { now: () => number; fetch: typeof fetch } = {
+      now: Date.now,
+      fetch: (input, init) => fetch(input, init),
+    },
     private readonly timeoutMs = 2_000,
     private readonly cacheMs = 10_000,
   ) {}
 
-  check(now = Date.now()): Promise<Reachability> {
+  check(): Promise<Reachability> {
+    const now = this.platform.now();
     if (!this.last || now - this.last.at >= this.cacheMs) {
       this.last = { at: now, result: this.probe() };
     }
@@ -29,7 +34,9 @@ export class AcsReachability {
     const started = performance.now();
     let reachable = true;
     try {
-      const res = await fetch(this.endpoint, { signal: AbortSignal.timeout(this.timeoutMs) });
+      const res = await this.platform.fetch(this.endpoint, {
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
       await res.body?.cancel();
     } catch {
       reachable = false;
@@ -37,7 +44,7 @@ export class AcsReachability {
     return {
       reachable,
       latencyMs: Math.round(performance.now() - started),
-      checkedAt: new Date().toISOString(),
+      checkedAt: new Date(this.platform.now()).toISOString(),
     };
   }
 }

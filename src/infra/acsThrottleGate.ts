@@ -1,13 +1,7 @@
 import { AppError } from '../domain/errors';
+import type { AcsOperationClass } from '../domain/identityService';
 import { parseRetryAfter } from './acsErrors';
-
-/** ACS counts its quotas per operation (service-limits page, Identity table); so does the gate. */
-export type AcsOperationClass =
-  | 'createUserAndToken'
-  | 'issueAccessToken'
-  | 'revokeAccessTokens'
-  | 'deleteIdentity'
-  | 'exchangeTeamsToken';
+import { asRestError } from './restError';
 
 /** ACS may omit Retry-After; without it the gate still stays shut a little while. */
 const DEFAULT_CLOSED_SECONDS = 5;
@@ -20,11 +14,6 @@ export interface ThrottledOperation {
 interface Waiter {
   admit: () => void;
   refuse: (err: AppError) => void;
-}
-
-interface Failure {
-  statusCode?: number;
-  response?: { headers: { get(name: string): string | undefined } };
 }
 
 /**
@@ -106,7 +95,7 @@ export class AcsThrottleGate {
 
   /** Closes `operation` when `err` is ACS's 429; returns whether it was. */
   learn(operation: AcsOperationClass, err: unknown): boolean {
-    const failure = (typeof err === 'object' && err !== null ? err : {}) as Failure;
+    const failure = asRestError(err);
     if (failure.statusCode !== 429) return false;
     const seconds =
       parseRetryAfter(failure.response?.headers.get('retry-after'), this.now()) ??

@@ -1,14 +1,13 @@
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { OidcSettings } from '../config';
-import { isLoopback } from '../loopback';
+import { isHttpsOrLoopback } from '../loopback';
+import {
+  BearerFailure,
+  rejected,
+  type BearerIdentity,
+  type BearerVerifier,
+} from '../domain/bearer';
 import { AppError } from '../domain/errors';
-
-/** Who a valid bearer token says is calling. */
-export interface BearerIdentity {
-  issuer: string;
-  subject: string;
-  roles: string[];
-}
 
 /**
  * After a JWKS fetch, a token whose `kid` is not in the set triggers no new fetch for this long,
@@ -68,7 +67,7 @@ type Jose = typeof import('jose');
  * jose is ESM-only; it is loaded on first use, so the CommonJS code that never runs jwt mode (and
  * Jest, which cannot require ESM on Node 20) never loads it. The bundle carries it either way.
  */
-export class OidcVerifier {
+export class OidcVerifier implements BearerVerifier {
   private keys: Promise<JWTVerifyGetKey> | undefined;
   private lastFailureAt = -Infinity;
 
@@ -213,7 +212,7 @@ export class OidcVerifier {
     } catch {
       uri = undefined;
     }
-    if (!uri || (uri.protocol !== 'https:' && !(uri.protocol === 'http:' && isLoopback(uri)))) {
+    if (!uri || !isHttpsOrLoopback(uri)) {
       throw this.unavailable('discovery jwks_uri is not an https URL');
     }
     return uri;
@@ -225,24 +224,4 @@ function rolesIn(claim: unknown): string[] {
   if (typeof claim === 'string') return [claim];
   if (!Array.isArray(claim)) return [];
   return claim.filter((r): r is string => typeof r === 'string');
-}
-
-/** Why a bearer token was refused or could not be checked; safe to log, never holds the token. */
-export class BearerFailure extends Error {
-  override readonly name = 'BearerFailure';
-}
-
-/** RFC 6750 §3: a bearer token that failed validation is answered 401 with error="invalid_token". */
-export function rejected(reason: string, detail: string): AppError {
-  return new AppError('invalid_token', detail, {
-    challenge: `Bearer error="invalid_token", error_description="${detail.replace(/["\\]/g, '')}"`,
-    cause: new BearerFailure(reason),
-  });
-}
-
-/** The loggable reason of a bearer-token failure, if `err` is one. */
-export function bearerFailureReason(err: unknown): string | undefined {
-  return err instanceof AppError && err.cause instanceof BearerFailure
-    ? err.cause.message
-    : undefined;
 }

@@ -21,3 +21,17 @@ export function statusOf(err: unknown): number | undefined {
   const { statusCode } = asRestError(err);
   return typeof statusCode === 'number' ? statusCode : undefined;
 }
+
+/**
+ * What actually failed when a client could not be built: the SDKs and our own connect step wrap
+ * the original failure (a credential, a module load) as `cause`.
+ */
+export function underlyingFailure(err: unknown): unknown {
+  return err instanceof Error && err.cause !== undefined ? err.cause : err;
+}
+
+/** A short, secret-free description of a dependency's failure (ACS or storage), for logs. */
+export function describeFailure(err: unknown): string {
+  const rest = asRestError(err);
+  return [rest.name, rest.code, rest.statusCode].filter((v) => v !== undefined).join(' ');
+}

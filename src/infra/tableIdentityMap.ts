@@ -4,7 +4,7 @@ import type { TableConnection } from '../config';
 import { isLoopback } from '../loopback';
 import { AppError } from '../domain/errors';
 import type { IdentityMap, MappingRecord, MappingUpdate } from '../domain/identityMap';
-import { statusOf } from './restError';
+import { statusOf, underlyingFailure } from './restError';
 
 interface MappingEntity {
   partitionKey: string;
@@ -131,7 +131,7 @@ export class TableIdentityMap implements IdentityMap {
       await this.call(() => Promise.resolve());
       return undefined;
     } catch (err) {
-      return err instanceof Error && err.cause !== undefined ? err.cause : err;
+      return underlyingFailure(err);
     }
   }
 

@@ -1,10 +1,11 @@
 import { HttpRequest, HttpResponse, InvocationContext, type HttpHandler } from '@azure/functions';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { loadConfig } from '../../src/config';
-import { buildServices, setServices } from '../../src/runtime';
+import { buildServices } from '../../src/runtime';
+import { buildApp } from '../support/registrar';
 
 let emulator: RunningEmulator;
-// Loaded once the services are set: registering a function reads the auth mode from them.
+// The handlers the app registers, built with services that talk to the emulator.
 let tokenHandler: HttpHandler;
 let healthHandler: HttpHandler;
 const logged: unknown[][] = [];
@@ -32,17 +33,16 @@ async function invoke(
 
 beforeAll(async () => {
   emulator = await startEmulator({ port: 0 });
-  setServices(
+  const app = buildApp(
     buildServices(
       loadConfig({ ACS_CONNECTION_STRING: emulator.connectionString, ACS_TIMEOUT_MS: '500' }),
     ),
   );
-  ({ tokenHandler } = await import('../../src/functions/token'));
-  ({ healthHandler } = await import('../../src/functions/health'));
+  tokenHandler = app.handler('token');
+  healthHandler = app.handler('health');
 });
 
 afterAll(async () => {
-  setServices(undefined);
   await emulator.close();
 });
 

@@ -485,6 +485,18 @@ describe('the service under hostile input', () => {
           Object.defineProperty(r, fc.toStringMethod, { value: () => describeRequest(r) }),
         );
       const tally = new Tally();
+      // Azure's host accepts a case variant of a key once the exact key was accepted for that
+      // function (its authorization cache); accept it for each keyed function first, so the
+      // oracle does not depend on the order requests arrive in. PUT reaches the route and
+      // changes nothing; its 405 is logged like any answer, so it is counted.
+      for (const fn of ['token', 'token/revoke', 'user']) {
+        const res = await fetch(`${hosts.key.url}/api/${fn}`, {
+          method: 'PUT',
+          headers: { 'x-functions-key': hosts.key.key },
+        });
+        expect(res.status).toBe(405);
+        tally.count(tally.logged.key, 405);
+      }
       const warm = {} as Record<HostMode, number>;
       const started = performance.now();
 
@@ -581,11 +593,11 @@ describe('the service under hostile input', () => {
         // value lies outside Latin-1 (the `worker` layer), once for each such answer.
         const workerFailures = log
           .split('\n')
-          .filter((l) => l.includes('"the worker could not build the request"'));
+          .filter((l) => l.includes('"message":"the worker could not build the request'));
         expect(workerFailures.length).toBe(tally.count500ByWorker[mode]);
         const others = log
           .split('\n')
-          .filter((l) => !l.includes('"the worker could not build the request"'))
+          .filter((l) => !l.includes('"message":"the worker could not build the request'))
           .join('\n');
         expect(others).not.toMatch(/"level":"(error|critical)"/);
         // One JSON record per request the app answered, with the status the client saw.

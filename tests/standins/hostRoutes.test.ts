@@ -1,7 +1,7 @@
 import type { HttpHandler } from '@azure/functions';
 import type { Registration } from '../../dev/host/functionsCore';
 import { kestrelPath } from '../../dev/host/kestrel';
-import { keyAllows } from '../../dev/host/keys';
+import { keyChecker } from '../../dev/host/keys';
 import { buildRoutes } from '../../dev/host/routes';
 
 const handler: HttpHandler = () => Promise.resolve({});
@@ -57,12 +57,14 @@ describe('local host routes', () => {
 describe('function keys', () => {
   const keys = { functionKey: 'f-key', masterKey: 'm-key', sessionSecret: 's' };
   it('lets anonymous routes through and checks the rest', () => {
-    expect(keyAllows(keys, 'anonymous', undefined)).toBe(true);
-    expect(keyAllows(keys, 'function', undefined)).toBe(false);
-    expect(keyAllows(keys, 'function', 'f-key')).toBe(true);
-    expect(keyAllows(keys, 'function', 'f-kez')).toBe(false);
-    expect(keyAllows(keys, 'function', 'm-key')).toBe(true);
-    expect(keyAllows(keys, 'admin', 'f-key')).toBe(false);
-    expect(keyAllows(keys, 'admin', 'm-key')).toBe(true);
+    const keyAllows = (level: 'anonymous' | 'function' | 'admin', key: string | undefined) =>
+      keyChecker(keys)(level, key, 'fn');
+    expect(keyAllows('anonymous', undefined)).toBe(true);
+    expect(keyAllows('function', undefined)).toBe(false);
+    expect(keyAllows('function', 'f-key')).toBe(true);
+    expect(keyAllows('function', 'f-kez')).toBe(false);
+    expect(keyAllows('function', 'm-key')).toBe(true);
+    expect(keyAllows('admin', 'f-key')).toBe(false);
+    expect(keyAllows('admin', 'm-key')).toBe(true);
   });
 });

@@ -124,6 +124,14 @@ const FIRST_WINS = new Set([
 ]);
 const TOKEN_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** .NET's `OrdinalIgnoreCase`: each character upper-cased on its own (`ß` stays `ß`). */
+function ordinalIgnoreCase(value: string): string {
+  return [...value].map((c) => ([...c.toUpperCase()].length === 1 ? c.toUpperCase() : c)).join('');
+}
+
+/** The host's key parameter, whose name ASP.NET Core's query collection compares ignoring case. */
+const isKeyParameter = (name: string) => ordinalIgnoreCase(name) === 'CODE';
+
 /** The request as the server receives it, after the client library and Node's parser. */
 interface Seen {
   method: string;
@@ -131,6 +139,8 @@ interface Seen {
   target: string;
   host: string | undefined;
   headers: Map<string, string>;
+  /** The first `x-functions-key` header line's value, which is all the host authenticates. */
+  keyHeader?: string;
   body: Buffer;
   /** Set when Kestrel refuses the request. */
   refused?: { status: number; why: string };
@@ -240,6 +250,8 @@ function seenViaFetch(r: HostileRequest, port: number): Seen {
     target: url.pathname + url.search,
     host: `127.0.0.1:${port}`,
     headers,
+    // fetch folds repeated headers into one line, so the host sees one value.
+    ...(folded.has('x-functions-key') ? { keyHeader: folded.get('x-functions-key') ?? '' } : {}),
     body,
   };
   const lines = fetchHeaderLines(r, port, size);
@@ -276,10 +288,12 @@ function seenViaRaw(r: HostileRequest, port: number): Seen {
   const raw = r.raw!;
   const host = raw.host === undefined ? `localhost:${port}` : (raw.host ?? undefined);
   const headers = new Map<string, string>();
+  let keyHeader: string | undefined;
   const add = (name: string, value: string) => {
     const n = name.toLowerCase();
     // The transport writes UTF-8; Kestrel decodes it back and trims spaces and tabs.
     const v = (kestrelValue(Buffer.from(value, 'utf8')) ?? value).replace(/^[ \t]+|[ \t]+$/g, '');
+    if (n === 'x-functions-key') keyHeader ??= v;
     const before = headers.get(n);
     if (before === undefined) headers.set(n, v);
     else if (n === 'cookie') headers.set(n, `${before}; ${v}`);
@@ -293,6 +307,7 @@ function seenViaRaw(r: HostileRequest, port: number): Seen {
     target: r.target,
     host,
     headers,
+    ...(keyHeader === undefined ? {} : { keyHeader }),
     body,
   };
   const refuse = (why: string) => (seen.refused = { status: 400, why });
@@ -359,8 +374,8 @@ function seenBy(r: HostileRequest, ctx: OracleContext): Seen {
 }
 
 /**
- * The function routes (case-insensitive, an optional trailing slash). The token and user
- * functions take every method, so a wrong one is a 405 problem, not the host's 404. CORS
+ * The function routes (case-insensitive, an optional trailing slash). Every function takes
+ * every method a Node handler can be given, so a wrong one is a 405 problem, not the host's 404. CORS
  * preflights never reach a route: the host's CORS layer ends them (`corsFor`).
  */
 const FUNCTION_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
@@ -373,11 +388,11 @@ const ROUTES: { route: Route; path: RegExp; methods: readonly string[]; needsKey
     needsKey: true,
   },
   { route: 'user', path: /^\/api\/user\/?$/i, methods: FUNCTION_METHODS, needsKey: true },
-  { route: 'health', path: /^\/api\/health\/?$/i, methods: ['GET'], needsKey: false },
+  { route: 'health', path: /^\/api\/health\/?$/i, methods: FUNCTION_METHODS, needsKey: false },
   {
     route: 'openapi',
     path: /^\/api\/openapi\.json\/?$/i,
-    methods: ['GET'],
+    methods: FUNCTION_METHODS,
     needsKey: false,
   },
 ];
@@ -583,26 +598,25 @@ const invalid = (why: string) => fail(400, 'invalid_request', why);
 
 /** `GET /api/token?scopes=a,b&expiresInMinutes=60`: the same fields, read from the query. */
 function tokenQuery(query: URLSearchParams): Result<Record<string, unknown>> {
-  const known = ['scopes', 'expiresInMinutes', 'communicationUserId', 'code'];
-  const unknown = [...query.keys()].filter((k) => !known.includes(k));
+  const known = ['scopes', 'expiresInMinutes', 'communicationUserId'];
+  const unknown = [...query.keys()].filter((k) => !known.includes(k) && !isKeyParameter(k));
   if (unknown.length > 0) return invalid(`unknown query parameter ${JSON.stringify(unknown[0])}`);
   const input: Record<string, unknown> = {};
   const ids = query.getAll('communicationUserId');
   if (ids.length > 1) return invalid('communicationUserId repeated');
   if (ids.length === 1) input.communicationUserId = ids[0];
   if (query.has('scopes')) {
-    // Comma-separated; a repeated parameter adds to the list; blanks around names do not count.
-    input.scopes = query
-      .getAll('scopes')
-      .flatMap((v) => v.split(','))
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
+    // Comma-separated, names exactly as sent (a blank is a bad name); a repeated parameter adds
+    // to the list.
+    input.scopes = query.getAll('scopes').flatMap((v) => v.split(','));
   }
   const expiry = query.getAll('expiresInMinutes');
   if (expiry.length > 1) return invalid('expiresInMinutes repeated');
   if (expiry.length === 1) {
-    // A decimal number is a number; anything else stays text and fails the type rule.
-    input.expiresInMinutes = /^-?\d+(\.\d+)?$/.test(expiry[0]!) ? Number(expiry[0]) : expiry[0];
+    // A number in JSON's grammar is a number; anything else stays text and fails the type rule.
+    input.expiresInMinutes = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(expiry[0]!)
+      ? Number(expiry[0])
+      : expiry[0];
   }
   return { ok: true, value: input };
 }
@@ -674,7 +688,9 @@ function grantFor(fields: TokenFields, policy: Policy): Result<Grant> {
 
 /** `DELETE /api/user` and `POST /api/token/revoke`: the identity named in the query or body. */
 function identityTarget(seen: Seen, query: URLSearchParams): Result<string | undefined> {
-  const unknown = [...query.keys()].filter((k) => k !== 'communicationUserId' && k !== 'code');
+  const unknown = [...query.keys()].filter(
+    (k) => k !== 'communicationUserId' && !isKeyParameter(k),
+  );
   if (unknown.length > 0) return invalid(`unknown query parameter ${JSON.stringify(unknown[0])}`);
   const ids = query.getAll('communicationUserId');
   if (ids.length > 1) return invalid('communicationUserId repeated');
@@ -863,10 +879,12 @@ function beyondCors(
   }
   if (!route) return { layer: 'host', status: 404, why: `no route for ${method} ${pathname}` };
   if (r.host === 'key' && route.needsKey) {
-    const presented = seen.headers.has('x-functions-key')
-      ? seen.headers.get('x-functions-key')
-      : (url.searchParams.get('code') ?? undefined);
-    if (presented !== ctx.functionKey)
+    // Azure's host: the first header value, else the first `code` under any spelling; once the
+    // exact key was accepted for a function (the suite does that first for each), any case
+    // variant of it (docs/platform-parity.md, "Function keys").
+    const presented =
+      seen.keyHeader ?? [...url.searchParams].find(([name]) => isKeyParameter(name))?.[1];
+    if (!presented || ordinalIgnoreCase(presented) !== ordinalIgnoreCase(ctx.functionKey))
       return { layer: 'host', status: 401, why: 'missing or wrong function key' };
   }
   const declared = seen.headers.has('transfer-encoding')
@@ -897,8 +915,10 @@ function routeAnswer(
   const signedIn = ctx.sessions.has(sessionCookie(seen.headers.get('cookie')) ?? '');
   switch (route) {
     case 'openapi':
+      if (seen.method.toUpperCase() !== 'GET') return methodNotAllowed(route, seen.method, ['GET']);
       return appAnswer('openapi', { status: 200 })('the anonymous OpenAPI document');
     case 'health':
+      if (seen.method.toUpperCase() !== 'GET') return methodNotAllowed(route, seen.method, ['GET']);
       return appAnswer('health', { status: 200 })('anonymous probe; the emulator is up');
     case 'token':
       return tokenAnswer(seen, url, mode, signedIn, ctx);

@@ -1,16 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import { CallerIdentities } from '../../src/domain/callerIdentities';
 import { AppError } from '../../src/domain/errors';
+import type { MappingRecord, MappingUpdate } from '../../src/domain/identityMap';
 import { AesTokenSealer } from '../../src/infra/aesTokenSealer';
 import { FakeIdentityService, MemoryIdentityMap } from '../support/fakes';
 
 const grant = { scopes: ['voip' as const], expiresInMinutes: 60 };
 
+/** A memory map that lets a test hold a write (the creator storing its identity and token). */
+class HoldingMap extends MemoryIdentityMap {
+  beforeReplace: (next: MappingUpdate) => Promise<void> = () => Promise.resolve();
+  override async replace(
+    record: MappingRecord,
+    next: MappingUpdate,
+  ): Promise<MappingRecord | undefined> {
+    await this.beforeReplace(next);
+    return super.replace(record, next);
+  }
+}
+
 function setup(
   options: { leaseMs?: number; waitMs?: number; realTime?: boolean; cache?: boolean } = {},
 ) {
   const identity = new FakeIdentityService();
-  const map = new MemoryIdentityMap();
+  const map = new HoldingMap();
   let clock = 1_000_000;
   const callers = new CallerIdentities({
     identity,
@@ -206,6 +219,164 @@ describe('CallerIdentities', () => {
       expect(sleeps.every((ms) => ms > 0)).toBe(true);
       // The only live identity is the one the row maps.
       expect([...user.identity.live]).toEqual([user.map.rows.get('p1')?.communicationUserId]);
+    });
+  });
+
+  describe('a revoke or a delete racing the first token request (issue #19)', () => {
+    /** A point a call stops at until released; `reached` resolves once it got there. */
+    function holdPoint() {
+      let arrive!: () => void;
+      let release!: () => void;
+      const reached = new Promise<void>((resolve) => (arrive = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      return {
+        reached,
+        release,
+        hold: () => {
+          arrive();
+          return released;
+        },
+      };
+    }
+    const settle = (ms = 50) => new Promise((resolve) => setTimeout(resolve, ms));
+    const pending = (promise: Promise<unknown>) => {
+      let done = false;
+      void promise.then(
+        () => (done = true),
+        () => (done = true),
+      );
+      return () => !done;
+    };
+
+    it('a revoke before ACS created the identity waits for it, then revokes its token', async () => {
+      const { identity, callers, map } = setup({ realTime: true, cache: true });
+      const create = holdPoint();
+      identity.before = (op) => (op === 'createUserAndToken' ? create.hold() : Promise.resolve());
+      const first = callers.token('p1', grant);
+      await create.reached;
+      const revoke = callers.revoke('p1');
+      const revoking = pending(revoke);
+      await settle();
+      expect(revoking()).toBe(true); // no 204 while the identity is still being made
+      create.release();
+      const issued = await first;
+      await revoke;
+      expect(identity.calls).toEqual(['createUserAndToken', 'revokeTokens']);
+      expect(map.rows.get('p1')).toMatchObject({
+        communicationUserId: issued.communicationUserId,
+        generation: 1,
+      });
+      const after = await callers.token('p1', grant);
+      expect(after.accessToken.token).not.toBe(issued.accessToken.token);
+    });
+
+    it('a revoke after ACS created it but before the row records it waits for the row', async () => {
+      const { identity, callers, map } = setup({ realTime: true, cache: true });
+      const write = holdPoint();
+      map.beforeReplace = (next) =>
+        next.communicationUserId && next.cache ? write.hold() : Promise.resolve();
+      const first = callers.token('p1', grant);
+      await write.reached; // ACS has made the identity and its token; the row is a reservation
+      const revoke = callers.revoke('p1');
+      const revoking = pending(revoke);
+      await settle();
+      expect(revoking()).toBe(true);
+      expect(identity.calls).toEqual(['createUserAndToken']);
+      map.beforeReplace = () => Promise.resolve();
+      write.release();
+      const issued = await first;
+      await revoke;
+      expect(identity.calls).toEqual(['createUserAndToken', 'revokeTokens']);
+      expect(map.rows.get('p1')?.generation).toBe(1);
+      const after = await callers.token('p1', grant);
+      expect(after.accessToken.token).not.toBe(issued.accessToken.token);
+      expect(identity.calls).toEqual(['createUserAndToken', 'revokeTokens', 'getToken']);
+    });
+
+    it('a revoke after the row records it moves the generation: the sealed copy does not open', async () => {
+      const { identity, callers } = setup({ realTime: true, cache: true });
+      const issued = await callers.token('p1', grant);
+      expect((await callers.token('p1', grant)).accessToken.token).toBe(issued.accessToken.token);
+      await callers.revoke('p1');
+      const after = await callers.token('p1', grant);
+      expect(after.accessToken.token).not.toBe(issued.accessToken.token);
+      expect(identity.calls).toEqual(['createUserAndToken', 'revokeTokens', 'getToken']);
+    });
+
+    it('a revoke that waited past its bound answers 503 with Retry-After, having touched nothing', async () => {
+      const { identity, callers, map } = setup({ leaseMs: 60_000, waitMs: 1_000 });
+      const reservation = await map.reserve('p1', 1_000_000 + 60_000);
+      for (const act of [() => callers.revoke('p1'), () => callers.remove('p1')]) {
+        await expect(act()).rejects.toMatchObject({
+          code: 'upstream_unavailable',
+          retryAfterSeconds: 1,
+        });
+      }
+      expect(identity.calls).toEqual([]);
+      expect(map.rows.get('p1')).toEqual(reservation);
+    });
+
+    it('a revoke on an expired reservation takes it from a late holder, which deletes what it made', async () => {
+      const { identity, callers, map } = setup({ realTime: true, cache: true, leaseMs: 30 });
+      const create = holdPoint();
+      identity.before = (op) =>
+        op === 'createUserAndToken' && identity.calls.length === 1
+          ? create.hold()
+          : Promise.resolve();
+      const first = callers.token('p1', grant);
+      await create.reached;
+      await settle(60); // the holder outlives its lease
+      await callers.revoke('p1');
+      expect(map.rows.get('p1')).toMatchObject({ generation: 1 });
+      expect(map.rows.get('p1')?.communicationUserId).toBeUndefined();
+      create.release();
+      const issued = await first;
+      // The late holder's write failed: it deleted its identity (and with it the token made
+      // before the revoke) and made a new one under the new generation.
+      expect(identity.calls).toEqual(['createUserAndToken', 'deleteUser', 'createUserAndToken']);
+      expect([...identity.live]).toEqual([issued.communicationUserId]);
+      expect(map.rows.get('p1')).toMatchObject({
+        communicationUserId: issued.communicationUserId,
+        generation: 1,
+      });
+    });
+
+    it('a delete before ACS created the identity waits for it, then deletes it and its row', async () => {
+      const { identity, callers, map } = setup({ realTime: true, cache: true });
+      const create = holdPoint();
+      identity.before = (op) => (op === 'createUserAndToken' ? create.hold() : Promise.resolve());
+      const first = callers.token('p1', grant);
+      await create.reached;
+      const remove = callers.remove('p1');
+      const removing = pending(remove);
+      await settle();
+      expect(removing()).toBe(true);
+      create.release();
+      const issued = await first;
+      await remove;
+      expect(identity.calls).toEqual(['createUserAndToken', 'deleteUser']);
+      expect(identity.live.has(issued.communicationUserId)).toBe(false);
+      expect(map.rows.size).toBe(0);
+    });
+
+    it('a delete that ACS refuses after the wait fails, leaving the identity mapped', async () => {
+      const { identity, callers, map } = setup({ realTime: true, cache: true });
+      const create = holdPoint();
+      identity.before = (op) => {
+        if (op === 'createUserAndToken') return create.hold();
+        if (op === 'deleteUser')
+          return Promise.reject(new AppError('upstream_unavailable', 'down'));
+        return Promise.resolve();
+      };
+      const first = callers.token('p1', grant);
+      await create.reached;
+      const remove = callers.remove('p1');
+      create.release();
+      const issued = await first;
+      await expect(remove).rejects.toMatchObject({ code: 'upstream_unavailable' });
+      // Not orphaned: the row still maps the identity, so a retried delete finds it.
+      expect(map.rows.get('p1')?.communicationUserId).toBe(issued.communicationUserId);
+      expect([...identity.live]).toEqual([issued.communicationUserId]);
     });
   });
 });

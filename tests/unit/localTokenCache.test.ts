@@ -82,6 +82,36 @@ describe('LocallyCachedCallers', () => {
     );
   });
 
+  it.each(['the creating instance', 'another instance'])(
+    'a revoke on %s during the first request: its token is never served from the row again',
+    async (where) => {
+      const { identity, a, b, advance } = twoInstances();
+      let reached!: () => void;
+      let release!: () => void;
+      const atAcs = new Promise<void>((resolve) => (reached = resolve));
+      identity.before = (op) => {
+        if (op !== 'createUserAndToken') return Promise.resolve();
+        reached();
+        return new Promise<void>((resolve) => (release = resolve));
+      };
+      const first = a.token('p1', grant);
+      await atAcs;
+      const revoker = where === 'another instance' ? b : a;
+      const revoke = revoker.revoke('p1');
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      release();
+      const old = (await first).accessToken.token;
+      await revoke;
+      expect(identity.calls).toEqual(['createUserAndToken', 'revokeTokens']);
+      expect((await revoker.token('p1', grant)).accessToken.token).not.toBe(old);
+      // The creator answered the first request itself; on another instance's revoke its memory
+      // may serve that answer within the bound (the accepted staleness above), never after it.
+      advance(BOUND_MS);
+      expect((await a.token('p1', grant)).accessToken.token).not.toBe(old);
+      expect((await b.token('p1', grant)).accessToken.token).not.toBe(old);
+    },
+  );
+
   it('does not remember a token read before a revoke on the same instance finished', async () => {
     const { map, a, advance } = twoInstances();
     const old = await a.token('p1', grant);

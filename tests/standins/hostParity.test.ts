@@ -112,6 +112,15 @@ describe('local host: query strings (StringValues joined with a comma)', () => {
       ['expiresInMinutes', '60'],
     ]);
   });
+
+  it('groups names that differ only by case under the first spelling', async () => {
+    const base = await startHost();
+    const answer = await raw(`${base}/api/echo?Scopes=voip&scopes=chat&CODE=k&code=x`, {});
+    expect(answer.json.queryList).toEqual([
+      ['Scopes', 'voip,chat'],
+      ['CODE', 'k,x'],
+    ]);
+  });
 });
 
 describe('local host: CORS answered by the host (JobHostCorsMiddleware)', () => {
