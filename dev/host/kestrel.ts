@@ -313,10 +313,15 @@ export function readBodyAtMinimumRate(
   onData: (chunk: Buffer) => void,
 ): Promise<'complete' | 'too-slow'> {
   return new Promise((resolve, reject) => {
-    const started = Date.now();
+    // Time counted as Kestrel counts it: at most one heartbeat per tick, so a process starved of
+    // CPU does not hold it against the client ("overly long tick intervals", TimeoutControl).
+    let elapsed = 0;
+    let last = Date.now();
     let received = 0;
     const timer = setInterval(() => {
-      const elapsed = Date.now() - started;
+      const now = Date.now();
+      elapsed += Math.min(now - last, MIN_REQUEST_BODY_RATE.checkEveryMs);
+      last = now;
       if (elapsed <= MIN_REQUEST_BODY_RATE.graceMs) return;
       if (received / (elapsed / 1000) < MIN_REQUEST_BODY_RATE.bytesPerSecond) {
         finish();
@@ -463,6 +468,13 @@ export function kestrelConnections(handle: RequestHandler): {
       headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
     }
     req.headers = headers;
+    // Node builds `headersDistinct` only from what its parser saw; this head it did not parse.
+    const distinct: Record<string, string[]> = {};
+    for (let i = 0; i < head.rawHeaders.length; i += 2) {
+      const name = (head.rawHeaders[i] ?? '').toLowerCase();
+      (distinct[name] ??= []).push(head.rawHeaders[i + 1] ?? '');
+    }
+    Object.defineProperty(req, 'headersDistinct', { value: distinct });
     // The body, when Content-Length gives one (the host forwards no other): what followed the
     // head, then what the connection still brings, which llhttp no longer parses.
     let remaining = headers['transfer-encoding'] ? 0 : Number(headers['content-length'] ?? 0) || 0;
