@@ -484,7 +484,7 @@ export function kestrelConnections(handle: RequestHandler): {
       req.push(null);
     };
     const feed = (chunk: Buffer) => {
-      if (remaining <= 0) return;
+      if (remaining <= 0 || req.destroyed) return;
       const part = chunk.subarray(0, remaining);
       remaining -= part.length;
       req.push(part);
@@ -495,7 +495,10 @@ export function kestrelConnections(handle: RequestHandler): {
     };
     if (remaining > 0) {
       feed(head.rest);
-      if (remaining > 0) socket.on('data', feed);
+      if (remaining > 0) {
+        socket.on('data', feed);
+        socket.once('close', () => socket.off('data', feed));
+      }
     } else end();
     const res = new http.ServerResponse(req);
     res.shouldKeepAlive = false;
@@ -515,7 +518,7 @@ export function kestrelConnections(handle: RequestHandler): {
     const at = Math.min(err.bytesParsed ?? 0, raw.length);
     const lineStart = at > 0 ? raw.lastIndexOf(0x0a, at - 1) + 1 : 0;
     const rest = raw.subarray(lineStart);
-    void (inFlight.get(socket) ?? Promise.resolve()).then(() => {
+    const answer = () => {
       if (socket.destroyed || !socket.writable) return;
       const head = err.code === 'HPE_INVALID_METHOD' ? customMethodHead(rest) : undefined;
       if (head) return serveParsedHead(head, socket);
@@ -533,7 +536,9 @@ export function kestrelConnections(handle: RequestHandler): {
       } else status = 400;
       const reason = http.STATUS_CODES[status] ?? '';
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
-    });
+    };
+    // Nothing here may take the process down: a connection that cannot be answered is dropped.
+    void (inFlight.get(socket) ?? Promise.resolve()).then(answer).catch(() => socket.destroy());
   };
 
   return { onRequest, onClientError };
