@@ -518,9 +518,10 @@ export function kestrelConnections(handle: RequestHandler): {
     const at = Math.min(err.bytesParsed ?? 0, raw.length);
     const lineStart = at > 0 ? raw.lastIndexOf(0x0a, at - 1) + 1 : 0;
     const rest = raw.subarray(lineStart);
+    let bytes = rest;
     const answer = () => {
       if (socket.destroyed || !socket.writable) return;
-      const head = err.code === 'HPE_INVALID_METHOD' ? customMethodHead(rest) : undefined;
+      const head = err.code === 'HPE_INVALID_METHOD' ? customMethodHead(bytes) : undefined;
       if (head) return serveParsedHead(head, socket);
       const verdict = verdictBefore(raw, at);
       let status: number;
@@ -538,7 +539,31 @@ export function kestrelConnections(handle: RequestHandler): {
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     };
     // Nothing here may take the process down: a connection that cannot be answered is dropped.
-    void (inFlight.get(socket) ?? Promise.resolve()).then(answer).catch(() => socket.destroy());
+    // A head with a method llhttp does not know may come in several packets: read on until its
+    // empty line (within Kestrel's limits), then answer it.
+    const headComplete = () =>
+      !TOKEN.test(bytes.toString('latin1').split(' ', 1)[0] ?? '') ||
+      /\r?\n\r?\n/.test(bytes.toString('latin1')) ||
+      bytes.length > MAX_REQUEST_LINE_BYTES + MAX_REQUEST_HEADERS_BYTES;
+    const whole =
+      err.code !== 'HPE_INVALID_METHOD' || headComplete()
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const more = (chunk: Buffer) => {
+              bytes = Buffer.concat([bytes, chunk]);
+              if (headComplete()) done();
+            };
+            const done = () => {
+              socket.off('data', more);
+              socket.off('close', done);
+              resolve();
+            };
+            socket.on('data', more);
+            socket.once('close', done);
+          });
+    void Promise.all([inFlight.get(socket), whole])
+      .then(answer)
+      .catch(() => socket.destroy());
   };
 
   return { onRequest, onClientError };

@@ -341,6 +341,22 @@ describe('methods and request lines (HttpParser)', () => {
     expect([name.statuses, absolute.statuses]).toEqual([[400], [400]]);
   });
 
+  it('reads the head of an unknown method that arrives in two packets', async () => {
+    const port = await startHost();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let text = '';
+      socket.on('connect', () => {
+        socket.write(`XGET /api/token HTTP/1.1\r\nHost: localhost\r\nX-Pad: ${'a'.repeat(20_000)}`);
+        setTimeout(() => socket.write('\r\nConnection: close\r\n\r\n'), 100);
+      });
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 404 /);
+  });
+
   it('refuses a request line without a version (HTTP/0.9) with 400', async () => {
     const port = await startHost();
     expect((await exchange(port, 'GET /api/health\r\n\r\n')).statuses).toEqual([400]);
