@@ -461,7 +461,8 @@ export function kestrelConnections(handle: RequestHandler): {
     req.httpVersionMajor = 1;
     req.httpVersionMinor = head.version === '1.0' ? 0 : 1;
     req.rawHeaders = head.rawHeaders;
-    const headers: Record<string, string> = {};
+    // Without a prototype, as Node's own: a header may be called `constructor` or `__proto__`.
+    const headers: Record<string, string> = Object.create(null) as Record<string, string>;
     for (let i = 0; i < head.rawHeaders.length; i += 2) {
       const name = (head.rawHeaders[i] ?? '').toLowerCase();
       const value = head.rawHeaders[i + 1] ?? '';
@@ -469,7 +470,7 @@ export function kestrelConnections(handle: RequestHandler): {
     }
     req.headers = headers;
     // Node builds `headersDistinct` only from what its parser saw; this head it did not parse.
-    const distinct: Record<string, string[]> = {};
+    const distinct: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
     for (let i = 0; i < head.rawHeaders.length; i += 2) {
       const name = (head.rawHeaders[i] ?? '').toLowerCase();
       (distinct[name] ??= []).push(head.rawHeaders[i + 1] ?? '');

@@ -326,7 +326,7 @@ describe('methods and request lines (HttpParser)', () => {
     const port = await startHost();
     const answer = await exchange(
       port,
-      `patch /api/token HTTP/1.1\r\nHost: localhost\r\n${withKey}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
+      `patch /api/token HTTP/1.1\r\nHost: localhost\r\n${withKey}Constructor: x\r\n__proto__: y\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
     );
     expect(answer.statuses).toEqual([200]);
     expect(firstJson(answer.text)).toMatchObject({ method: 'PATCH', bodyBytes: 2 });
