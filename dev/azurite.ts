@@ -13,11 +13,13 @@ export interface RunningAzurite {
   /** The Azurite process (the benchmark reads its CPU time). */
   pid: number;
   connectionString: string;
+  /** The account's table endpoint, as IDENTITY_MAP_ENDPOINT takes it (managed identity). */
+  tableEndpoint: string;
   stop(): Promise<void>;
 }
 
-export function azuriteConnectionString(port: number): string {
-  return `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};TableEndpoint=http://127.0.0.1:${port}/${AZURITE_ACCOUNT};`;
+export function azuriteConnectionString(port: number, protocol: 'http' | 'https' = 'http'): string {
+  return `DefaultEndpointsProtocol=${protocol};AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};TableEndpoint=${protocol}://127.0.0.1:${port}/${AZURITE_ACCOUNT};`;
 }
 
 /** Asks the OS for a free loopback port (Azurite cannot report one it picked itself). */
@@ -69,6 +71,14 @@ export async function startAzurite(options: {
   location: string;
   port?: number;
   projectRoot: string;
+  /**
+   * HTTPS with this certificate, and bearer tokens checked as Azurite's `--oauth basic` checks
+   * them (node_modules/azurite/dist/src/table/authentication/TableTokenAuthenticator.js,
+   * authenticateBasic: nbf/exp/iat present and current, `iss` starting with
+   * https://sts.windows.net/ or another Entra authority, `aud` https://storage.azure.com or the
+   * account's own endpoint; the signature is not checked). Shared-key requests still work.
+   */
+  oauth?: { certFile: string; keyFile: string };
 }): Promise<RunningAzurite> {
   const port = options.port || (await freePort());
   mkdirSync(options.location, { recursive: true });
@@ -97,6 +107,9 @@ export async function startAzurite(options: {
       '--disableTelemetry',
       '--skipApiVersionCheck',
       '--silent',
+      ...(options.oauth
+        ? ['--oauth', 'basic', '--cert', options.oauth.certFile, '--key', options.oauth.keyFile]
+        : []),
     ],
     {
       // The IPC channel is the guard's lifeline to this process.
@@ -117,10 +130,12 @@ export async function startAzurite(options: {
     throw new Error(`${(err as Error).message}${stderr ? `: ${stderr.trim()}` : ''}`);
   }
   let stopping: Promise<void> | undefined;
+  const protocol = options.oauth ? 'https' : 'http';
   return {
     port,
     pid: child.pid ?? 0,
-    connectionString: azuriteConnectionString(port),
+    connectionString: azuriteConnectionString(port, protocol),
+    tableEndpoint: `${protocol}://127.0.0.1:${port}/${AZURITE_ACCOUNT}`,
     stop() {
       return (stopping ??= (async () => {
         // One orderly stop: SIGINT is what Azurite closes (and saves) on.

@@ -9,10 +9,14 @@ import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startAzurite, type RunningAzurite } from './azurite';
-import { startEmulator, type RunningEmulator } from './emulator';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from './emulator';
+import { startManagedIdentityEndpoint, type RunningManagedIdentity } from './identity';
+import { rerunTrusting } from './identity/trust';
+import { localCertificate, type LocalCertificate } from './tls';
 import { corsLayer, corsPolicyFrom } from './host/cors';
 import { localState, type LocalState } from './localState';
 import { easyAuthStandIn } from './host/easyAuth';
+import { idTokensFrom } from './host/tokenStore';
 import { resolveKeys } from './host/keys';
 import { applyLocalSettings, loopbackEmulator } from './host/localSettings';
 import { jsonLineSink } from './host/logger';
@@ -22,6 +26,7 @@ import { createLocalHost, type PlatformLayer } from './host/server';
 import { staticFiles } from './host/staticFiles';
 import { listenOnLoopback } from './host/listen';
 import { DEV_AUDIENCE, startIssuer, type RunningIssuer } from './issuer';
+import { startBanner } from './startBanner';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 /** Built by `npm run build:demo`; served only when it exists. */
@@ -54,16 +59,17 @@ function listening(port: number): Promise<boolean> {
 async function startLocalEmulator(
   state: LocalState,
   teamsIssuer: string,
+  signIn: Pick<EmulatorOptions, 'tls' | 'entra'> = {},
 ): Promise<RunningEmulator> {
   const port = portFrom('ACS_EMULATOR_PORT', 7090);
   // With a state file, the resource (its key, id and identities) is the one kept there.
   const kept = state.emulatorFile === undefined ? {} : { stateFile: state.emulatorFile };
   try {
-    return await startEmulator({ port, ...kept, teamsIssuer });
+    return await startEmulator({ port, ...kept, teamsIssuer, ...signIn });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     console.warn(`[start] port ${port} is busy; the emulator takes a free port instead`);
-    return startEmulator({ port: 0, ...kept, teamsIssuer });
+    return startEmulator({ port: 0, ...kept, teamsIssuer, ...signIn });
   }
 }
 
@@ -79,15 +85,19 @@ async function startLocalIssuer(): Promise<RunningIssuer> {
   }
 }
 
-async function startLocalAzurite(state: LocalState): Promise<RunningAzurite> {
+async function startLocalAzurite(
+  state: LocalState,
+  oauth?: LocalCertificate,
+): Promise<RunningAzurite> {
   // Kept in the project (git-ignored) so mappings survive restarts, as they would in Azure.
   const location = state.azurite;
   const port = portFrom('AZURITE_TABLE_PORT', 10002);
+  const tls = oauth ? { oauth } : {};
   try {
-    return await startAzurite({ projectRoot, location, port });
+    return await startAzurite({ projectRoot, location, port, ...tls });
   } catch {
     console.warn(`[start] Azurite could not use port ${port}; trying a free port`);
-    return startAzurite({ projectRoot, location });
+    return startAzurite({ projectRoot, location, ...tls });
   }
 }
 
@@ -127,9 +137,20 @@ async function main(): Promise<void> {
   const appRoot = env.AzureWebJobsScriptRoot
     ? path.resolve(env.AzureWebJobsScriptRoot)
     : projectRoot;
+  const acsAuth = env.ACS_AUTH?.trim() || 'connectionString';
+  if (acsAuth !== 'connectionString' && acsAuth !== 'managedIdentity') {
+    throw new Error(`ACS_AUTH must be 'connectionString' or 'managedIdentity' (got '${acsAuth}').`);
+  }
+  // As Azure runs the app: every Entra ID call over HTTPS, to services using a local certificate.
+  const certificate =
+    acsAuth === 'managedIdentity' ? localCertificate(path.join(state.dir, 'tls')) : undefined;
+  if (certificate && env.NODE_EXTRA_CA_CERTS !== certificate.caFile) {
+    return rerunTrusting(certificate.caFile);
+  }
 
   let emulator: RunningEmulator | undefined;
   let azurite: RunningAzurite | undefined;
+  let identity: RunningManagedIdentity | undefined;
   // First: it holds nothing, so a Ctrl-C while it starts loses nothing either.
   const issuer = await startLocalIssuer();
   let servers: Server[] = [];
@@ -140,7 +161,7 @@ async function main(): Promise<void> {
    */
   const stopAll = async () => {
     await closeHost(servers);
-    await Promise.all([emulator?.close(), issuer.close()]);
+    await Promise.all([emulator?.close(), issuer.close(), identity?.close()]);
     await azurite?.stop();
   };
   let stopping: Promise<void> | undefined;
@@ -169,7 +190,25 @@ async function main(): Promise<void> {
   }
   // The local issuer plays Entra ID for the Teams users the emulator exchanges tokens for.
   const expected = loopbackEmulator(env.ACS_CONNECTION_STRING);
-  if (expected) {
+  if (certificate) {
+    // App Service's token service, the ACS resource and its role assignment, all local; the app
+    // gets endpoints only, as infra/ configures it.
+    identity = await startManagedIdentityEndpoint({ signer: issuer });
+    Object.assign(env, identity.env());
+    for (const name of ['ACS_CONNECTION_STRING', 'IDENTITY_MAP_CONNECTION'] as const) {
+      if (env[name]) console.log(`[start] ACS_AUTH=managedIdentity: ${name} is not used`);
+      delete env[name];
+    }
+    emulator = await startLocalEmulator(state, issuer.url, {
+      tls: { key: certificate.key, cert: certificate.cert },
+      entra: {
+        jwksUrl: issuer.jwksUrl,
+        tenantId: identity.tenantId,
+        roleHolders: [identity.systemAssigned.principalId],
+      },
+    });
+    env.ACS_ENDPOINT = emulator.endpoint;
+  } else if (expected) {
     // local.settings.json names a local emulator (the sample does, for `func start`): serve it,
     // unless `npm run emulator` already does on that port.
     if (await listening(expected.port)) {
@@ -192,7 +231,10 @@ async function main(): Promise<void> {
     env.WEBSITE_AUTH_ENABLED ??= 'True';
   }
   if (easyAuth || jwt) {
-    if (!env.IDENTITY_MAP_CONNECTION && !env.IDENTITY_MAP_ENDPOINT) {
+    if (certificate) {
+      azurite = await startLocalAzurite(state, certificate);
+      env.IDENTITY_MAP_ENDPOINT = azurite.tableEndpoint;
+    } else if (!env.IDENTITY_MAP_CONNECTION && !env.IDENTITY_MAP_ENDPOINT) {
       azurite = await startLocalAzurite(state);
       env.IDENTITY_MAP_CONNECTION = azurite.connectionString;
     }
@@ -211,6 +253,10 @@ async function main(): Promise<void> {
   const demo = existsSync(demoFolder);
   // Easy Auth takes bearer tokens from the local issuer unless another is named.
   const easyAuthIssuer = env.EASY_AUTH_ISSUER?.trim() || issuer.url;
+  const easyAuthAudiences = (env.EASY_AUTH_AUDIENCES?.trim() || DEV_AUDIENCE)
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
   const platform: PlatformLayer[] = [
     // CORS first, as in the Functions host ("EasyAuth must go after CORS, as CORS preflight
     // requests can happen before authentication": azure-functions-host
@@ -220,13 +266,12 @@ async function main(): Promise<void> {
     easyAuthStandIn({
       enabled: easyAuth,
       secret: keys.sessionSecret,
-      bearer: {
-        issuer: easyAuthIssuer,
-        audiences: (env.EASY_AUTH_AUDIENCES?.trim() || DEV_AUDIENCE)
-          .split(',')
-          .map((a) => a.trim())
-          .filter(Boolean),
-      },
+      bearer: { issuer: easyAuthIssuer, audiences: easyAuthAudiences },
+      enforced: env.EASY_AUTH_ENFORCED?.trim().toLowerCase() !== 'false',
+      tokenStore:
+        env.EASY_AUTH_TOKEN_STORE?.trim().toLowerCase() === 'true'
+          ? idTokensFrom(easyAuthIssuer, easyAuthAudiences[0] ?? DEV_AUDIENCE)
+          : undefined,
     }),
     ...(demo ? [staticFiles({ root: demoFolder, appPrefix: routePrefix })] : []),
   ];
@@ -242,7 +287,6 @@ async function main(): Promise<void> {
   const actualPort = (servers[0]?.address() as AddressInfo).port;
   const base = `http://localhost:${actualPort}`;
 
-  const keySource = process.env.FUNCTIONS_DEV_KEY ? 'FUNCTIONS_DEV_KEY' : '.dev/host-keys.json';
   const bearer = jwt
     ? (
         await issuer.mint({
@@ -252,51 +296,38 @@ async function main(): Promise<void> {
         })
       ).access_token
     : '';
-  const nameWidth = Math.max(8, ...routes.map((r) => r.registration.name.length));
   console.log(
-    [
-      '',
-      'acs-token-service (local Functions host)',
-      ...routes.map((r) => {
-        const route = r.registration.trigger.route ?? r.registration.name;
-        const prefix = readRoutePrefix(appRoot);
-        return `  ${r.registration.name.padEnd(nameWidth)} ${base}/${[prefix, route].filter(Boolean).join('/')}  (${r.authLevel})`;
-      }),
-      emulator
-        ? `  ACS: emulator at ${emulator.url} (stats: ${emulator.url}/admin/stats), resource ${emulator.resourceId}`
-        : '  ACS: the resource configured in ACS_CONNECTION_STRING / ACS_ENDPOINT',
-      azurite ? `  Identity map: Azurite on 127.0.0.1:${azurite.port}` : '',
-      emulator || azurite
-        ? `  Local state: ${shown(state.dir)}${emulator && !state.emulatorFile ? ' (emulator: throw-away)' : ''}; \`npm run reset\` clears it`
-        : '',
-      `  Issuer: local OpenID Connect issuer at ${issuer.url} (mint: POST ${issuer.url}/dev/token)`,
-      easyAuth
-        ? `  Auth: easyauth (sign in at ${base}/.auth/login/dev?user=alice&roles=member, or send a bearer token from ${easyAuthIssuer})`
+    startBanner({
+      base,
+      routePrefix,
+      routes: routes.map((r) => ({
+        name: r.registration.name,
+        route: r.registration.trigger.route ?? r.registration.name,
+        authLevel: r.authLevel,
+      })),
+      emulator,
+      azurite,
+      identity,
+      state,
+      issuerUrl: issuer.url,
+      auth: easyAuth
+        ? { mode: 'easyauth', issuer: easyAuthIssuer }
         : jwt
-          ? `  Auth: jwt (bearer tokens from ${env.OIDC_ISSUER ?? ''}, audience ${env.OIDC_AUDIENCE ?? ''})`
-          : `  Auth: function key from ${keySource}`,
-      cors.origins.length === 0
-        ? '  CORS: no origin allowed (CORS_ALLOWED_ORIGINS)'
-        : `  CORS: ${cors.origins === '*' ? 'any origin' : cors.origins.join(', ')}${cors.supportCredentials ? ', with credentials' : ''}`,
-      demo ? `  Demo: ${base}/  (browser demo from examples/browser)` : '',
-      '',
-      'Try:',
-      jwt
-        ? `  curl -s -X POST '${base}/api/token' -H 'authorization: Bearer ${bearer}' -H 'content-type: application/json' -d '{"scopes":["voip"]}'`
-        : easyAuth
-          ? `  curl -s -c /tmp/acs-jar '${base}/.auth/login/dev?user=alice&roles=member' && curl -s -b /tmp/acs-jar -X POST '${base}/api/token' -H 'content-type: application/json' -d '{"scopes":["voip"]}'`
-          : `  curl -s -X POST '${base}/api/token' -H 'x-functions-key: ${keys.functionKey}' -H 'content-type: application/json' -d '{"scopes":["voip"],"expiresInMinutes":60}'`,
-      '',
-      `Local host ready at ${base}`,
-    ]
-      .filter((line, i, all) => line !== '' || all[i - 1] !== '')
-      .join('\n'),
+          ? {
+              mode: 'jwt',
+              issuer: env.OIDC_ISSUER ?? '',
+              audience: env.OIDC_AUDIENCE ?? '',
+              bearer,
+            }
+          : {
+              mode: 'key',
+              keySource: env.FUNCTIONS_DEV_KEY ? 'FUNCTIONS_DEV_KEY' : '.dev/host-keys.json',
+              functionKey: keys.functionKey,
+            },
+      cors,
+      demo,
+    }),
   );
-}
-
-function shown(dir: string): string {
-  const relative = path.relative(process.cwd(), dir);
-  return relative && !relative.startsWith('..') ? relative : dir;
 }
 
 main().catch((err: unknown) => {

@@ -17,20 +17,57 @@ param location string
 @description('Where ACS keeps its data at rest, e.g. United States, Europe, UK, Australia, Japan.')
 param acsDataLocation string = 'United States'
 
-// Easy Auth (App Service Authentication). Off: callers need a function key (AUTH_MODE=key).
+// How callers authenticate (AUTH_MODE). key: a function key; jwt: a bearer token from an OpenID
+// Connect provider, validated by the app (OIDC_* below). easyauth (App Service Authentication) is
+// refused on this template's plan: see easyAuthEnforcedOnPlan below.
 
-@description('Sign callers in with Microsoft Entra ID; the app then runs with AUTH_MODE=easyauth.')
-param enableEasyAuth bool = false
+@allowed([
+  'key'
+  'jwt'
+  'easyauth'
+])
+@description('AUTH_MODE: key (function keys), jwt (bearer tokens from an OpenID Connect provider, e.g. Microsoft Entra ID) or easyauth (refused on Flex Consumption; use jwt with Entra ID).')
+param authMode string = 'key'
 
-@description('Application (client) ID of the Entra app registration Easy Auth signs callers in for.')
-param easyAuthClientId string = ''
+@maxLength(2048)
+@description('OIDC_ISSUER (jwt mode): the issuer exactly as tokens carry it in iss, e.g. https://login.microsoftonline.com/<tenant-id>/v2.0. Also the base of OpenID discovery.')
+param oidcIssuer string = ''
 
-@secure()
-@description('Optional client secret of that registration; only the browser sign-in flow needs it.')
-param easyAuthClientSecret string = ''
+@maxLength(4096)
+@description('OIDC_AUDIENCE (jwt mode): comma-separated audiences a token\'s aud must name one of, e.g. the API\'s client ID.')
+param oidcAudience string = ''
 
-@description('Token audiences Easy Auth accepts; empty means the client ID and api://<client ID>.')
-param easyAuthAllowedAudiences array = []
+@allowed([
+  'RS256'
+  'RS384'
+  'RS512'
+  'PS256'
+  'PS384'
+  'PS512'
+  'ES256'
+  'ES384'
+  'ES512'
+  'EdDSA'
+])
+@minLength(1)
+@description('OIDC_ALGORITHMS (jwt mode): signature algorithms a token may use; none and HMAC are never accepted.')
+param oidcAlgorithms array = [
+  'RS256'
+]
+
+@minLength(1)
+@maxLength(256)
+@description('OIDC_ROLES_CLAIM (jwt mode): claim holding the caller\'s roles, matched against TOKEN_POLICY (Entra ID: roles).')
+param oidcRolesClaim string = 'roles'
+
+@maxLength(2048)
+@description('OIDC_JWKS_URI (jwt mode, optional): the signing keys\' address; empty means the jwks_uri of the issuer\'s discovery document.')
+param oidcJwksUri string = ''
+
+@minValue(0)
+@maxValue(300)
+@description('OIDC_CLOCK_SKEW_SECONDS (jwt mode): leeway for exp and nbf.')
+param oidcClockSkewSeconds int = 60
 
 // The app's settings, with the defaults of SettingsSchema in src/config.ts.
 
@@ -83,7 +120,7 @@ param rateLimitKeyBurst int = 300
 @description('TOKEN_CACHE_KEY: 32 random bytes, base64 (openssl rand -base64 32); empty turns the token cache off.')
 param tokenCacheKey string = ''
 
-@description('TOKEN_POLICY as an object, e.g. {"roles":{"guest":{"scopes":["voip.join"]}}}; empty for none. Needs Easy Auth.')
+@description('TOKEN_POLICY as an object, e.g. {"roles":{"guest":{"scopes":["voip.join"]}}}; empty for none. Needs jwt mode (roles come from the token).')
 param tokenPolicy object = {}
 
 // Flex Consumption sizing.
@@ -148,30 +185,82 @@ module communication 'modules/communication.bicep' = {
   }
 }
 
+// Easy Auth is deployed only on a plan where the platform is documented to enforce it: where the
+// module that strips client-sent X-MS-CLIENT-PRINCIPAL* headers runs in front of the app. In
+// easyauth mode the app trusts those headers, so on a plan that sets WEBSITE_AUTH_ENABLED without
+// enforcing it anyone could name any principal. No primary source shows Flex Consumption (the one
+// plan here) enforcing it; its preview documentation said unauthenticated callers were not blocked.
+// The sources, with commits and dates: docs/platform-parity.md ("Easy Auth on Flex Consumption").
+var easyAuthEnforcedOnPlan = false
+
+var principalMode = authMode != 'key'
+var jwtMode = authMode == 'jwt'
+
+// A parameter set the app would refuse at start-up, refused here instead: the deployment stops
+// before anything is created, with the same words the app would log.
+var refusal = authMode == 'easyauth' && !easyAuthEnforcedOnPlan
+  ? 'authMode easyauth: Flex Consumption is not documented to enforce App Service Authentication (Easy Auth), so the X-MS-CLIENT-PRINCIPAL headers the app would trust could come from any caller. Use authMode jwt with Microsoft Entra ID instead: oidcIssuer the v2.0 issuer of tenant ${subscription().tenantId}, oidcAudience the client ID of the API\'s app registration (docs/deploy.md); the sources: docs/platform-parity.md.'
+  : jwtMode && !startsWith(oidcIssuer, 'https://')
+      ? 'authMode jwt: oidcIssuer must be the provider\'s https:// issuer, exactly as its tokens carry it (see docs/deploy.md).'
+      : jwtMode && empty(trim(oidcAudience))
+          ? 'authMode jwt: oidcAudience must name the audience (or a comma-separated list) the API\'s tokens carry.'
+          : jwtMode && !empty(oidcJwksUri) && !startsWith(oidcJwksUri, 'https://')
+              ? 'authMode jwt: oidcJwksUri must be an https:// address, or empty to use the issuer\'s discovery document.'
+              : !jwtMode && !empty(oidcIssuer) || !jwtMode && !empty(oidcAudience) || !jwtMode && !empty(oidcJwksUri)
+                  ? 'oidcIssuer, oidcAudience and oidcJwksUri are only used when authMode is jwt.'
+                  : !principalMode && !empty(tokenPolicy)
+                      ? 'tokenPolicy: roles come from bearer tokens; it needs authMode jwt.'
+                      : ''
+var checkedAuthMode = empty(refusal) ? authMode : fail(refusal)
+
 // The app's own settings: keys of SettingsSchema in src/config.ts, except the ones the platform
-// sets and the key-based alternatives Azure does not use. tests/infra/template.test.ts starts
-// the app's config from the compiled deployment's settings, in key and in easyauth mode.
-var appSettings = {
+// sets and the key-based alternatives Azure does not use. Each mode writes only the settings it
+// reads (tests/infra/template.test.ts starts the app's config from each mode's compiled settings).
+var commonSettings = {
   // Managed identity instead of ACS_CONNECTION_STRING.
   ACS_ENDPOINT: communication.outputs.endpoint
-  // Managed identity instead of IDENTITY_MAP_CONNECTION.
-  IDENTITY_MAP_ENDPOINT: storage.outputs.tableEndpoint
-  IDENTITY_MAP_TABLE: identityMapTable
-  AUTH_MODE: enableEasyAuth ? 'easyauth' : 'key'
+  AUTH_MODE: checkedAuthMode
   ALLOWED_SCOPES: allowedScopes
   DEFAULT_SCOPES: defaultScopes
   DEFAULT_TOKEN_EXPIRY_MINUTES: string(defaultTokenExpiryMinutes)
   MAX_TOKEN_EXPIRY_MINUTES: string(maxTokenExpiryMinutes)
   ACS_TIMEOUT_MS: string(acsTimeoutMs)
+}
+
+// Function keys identify the caller.
+var keyModeSettings = {
+  RATE_LIMIT_KEY_PER_MINUTE: string(rateLimitKeyPerMinute)
+  RATE_LIMIT_KEY_BURST: string(rateLimitKeyBurst)
+}
+
+// A principal keeps one ACS identity in the identity map.
+var principalModeSettings = {
+  // Managed identity instead of IDENTITY_MAP_CONNECTION.
+  IDENTITY_MAP_ENDPOINT: storage.outputs.tableEndpoint
+  IDENTITY_MAP_TABLE: identityMapTable
   // An empty setting means "not set" to the app.
   TOKEN_POLICY: empty(tokenPolicy) ? '' : string(tokenPolicy)
   RATE_LIMIT_PER_MINUTE: string(rateLimitPerMinute)
   RATE_LIMIT_BURST: string(rateLimitBurst)
-  RATE_LIMIT_KEY_PER_MINUTE: string(rateLimitKeyPerMinute)
-  RATE_LIMIT_KEY_BURST: string(rateLimitKeyBurst)
   // A secure parameter: kept out of deployment history. Empty means the cache is off.
   TOKEN_CACHE_KEY: tokenCacheKey
 }
+
+var jwtModeSettings = {
+  OIDC_ISSUER: oidcIssuer
+  OIDC_AUDIENCE: oidcAudience
+  OIDC_ALGORITHMS: join(oidcAlgorithms, ',')
+  OIDC_ROLES_CLAIM: oidcRolesClaim
+  // Empty: the jwks_uri of the issuer's discovery document.
+  OIDC_JWKS_URI: oidcJwksUri
+  OIDC_CLOCK_SKEW_SECONDS: string(oidcClockSkewSeconds)
+}
+
+var appSettings = union(
+  commonSettings,
+  principalMode ? principalModeSettings : keyModeSettings,
+  jwtMode ? jwtModeSettings : {}
+)
 
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
@@ -188,10 +277,6 @@ module functionApp 'modules/function-app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     corsAllowedOrigins: corsAllowedOrigins
-    enableEasyAuth: enableEasyAuth
-    easyAuthClientId: easyAuthClientId
-    easyAuthClientSecret: easyAuthClientSecret
-    easyAuthAllowedAudiences: easyAuthAllowedAudiences
   }
 }
 

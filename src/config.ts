@@ -21,6 +21,28 @@ export type TableConnection =
 
 export type AuthMode = 'key' | 'easyauth' | 'jwt';
 
+/**
+ * How the app signs in to Entra ID when ACS_ENDPOINT or IDENTITY_MAP_ENDPOINT is used. By default
+ * the platform's managed identity and nothing else (the system-assigned one, or the user-assigned
+ * one AZURE_CLIENT_ID names); AZURE_TOKEN_CREDENTIALS instead picks a DefaultAzureCredential chain
+ * restricted as @azure/identity reads that variable (see docs/design.md, "Credential").
+ */
+export type AzureCredentialChoice =
+  { kind: 'managedIdentity'; clientId: string | undefined } | { kind: 'chain'; selection: string };
+
+/** The values @azure/identity 4.13 takes in AZURE_TOKEN_CREDENTIALS (defaultAzureCredential.js). */
+export const AZURE_TOKEN_CREDENTIAL_CHOICES = [
+  'prod',
+  'dev',
+  'EnvironmentCredential',
+  'WorkloadIdentityCredential',
+  'ManagedIdentityCredential',
+  'VisualStudioCodeCredential',
+  'AzureCliCredential',
+  'AzurePowerShellCredential',
+  'AzureDeveloperCliCredential',
+] as const;
+
 /** Asymmetric JWS algorithms a bearer token may use; `none` and HMAC are never among them. */
 export const OIDC_ALGORITHM_CHOICES = [
   'RS256',
@@ -62,6 +84,11 @@ export interface Config {
   identityMap: TableConnection | undefined;
   /** Present in jwt mode. */
   oidc: OidcSettings | undefined;
+  /**
+   * easyauth mode with EASY_AUTH_TOKEN_ISSUER set: each principal must come with a token Entra ID
+   * signed for it (src/http/easyAuthProof.ts), not only the platform's headers.
+   */
+  easyAuthProof: OidcSettings | undefined;
   /** AES-256 key for the token cache; undefined turns the cache off. */
   tokenCacheKey: Buffer | undefined;
   /** Changing it retires every cached token at once (TOKEN_CACHE_EPOCH); '' when unset. */
@@ -74,6 +101,8 @@ export interface Config {
   /** Role → rule; undefined means ALLOWED_SCOPES apply to every caller. */
   rolePolicy: Record<string, RoleRule> | undefined;
   acs: AcsConnection;
+  /** Used only by the clients that sign in with Entra ID (ACS_ENDPOINT, IDENTITY_MAP_ENDPOINT). */
+  azureCredential: AzureCredentialChoice;
   allowedScopes: AcsScope[];
   defaultScopes: AcsScope[];
   defaultExpiryMinutes: number;
@@ -370,12 +399,32 @@ export const SettingsSchema = z.object({
     return v.length <= 256 ? v : fail('must be a claim name of at most 256 characters');
   }),
   OIDC_CLOCK_SKEW_SECONDS: integerSetting(60, 0, 300),
+  // easyauth mode, defence in depth: the Entra ID issuer whose token must name the principal.
+  EASY_AUTH_TOKEN_ISSUER: setting((v, fail) => {
+    if (v === undefined) return undefined;
+    parseEndpoint(v, fail);
+    return v; // kept as written: compared exactly with the token's iss
+  }),
+  EASY_AUTH_TOKEN_AUDIENCE: setting((v) => (v === undefined ? undefined : commaList(v))),
   // Bump after a key rotation the app cannot see in its own settings (managed identity).
   TOKEN_CACHE_EPOCH: setting((v, fail) => {
     if (v === undefined) return '';
     return /^[A-Za-z0-9._:-]{1,64}$/.test(v)
       ? v
       : fail('must be 1-64 letters, digits or . _ : - (for example 2026-12-02)');
+  }),
+  // A user-assigned identity's client id; read by ManagedIdentityCredential (and by the
+  // DefaultAzureCredential chain when AZURE_TOKEN_CREDENTIALS is set).
+  AZURE_CLIENT_ID: setting((v, fail) => {
+    if (v === undefined) return undefined;
+    return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)
+      ? v
+      : fail('must be the client id (a GUID) of a user-assigned managed identity');
+  }),
+  AZURE_TOKEN_CREDENTIALS: setting((v, fail) => {
+    if (v === undefined) return undefined;
+    const known = AZURE_TOKEN_CREDENTIAL_CHOICES.find((c) => c.toLowerCase() === v.toLowerCase());
+    return known ?? fail(`must be one of ${AZURE_TOKEN_CREDENTIAL_CHOICES.join(', ')}`);
   }),
   // Well under the up to 15 minutes ACS itself may take to enforce a revocation.
   TOKEN_CACHE_LOCAL_SECONDS: integerSetting(30, 0, 300),
@@ -411,8 +460,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     identityMap: s.AUTH_MODE === 'key' ? undefined : identityMap,
     oidc: oidcOf(s),
+    easyAuthProof: easyAuthProofOf(s),
     rolePolicy,
     acs,
+    azureCredential: s.AZURE_TOKEN_CREDENTIALS
+      ? { kind: 'chain', selection: s.AZURE_TOKEN_CREDENTIALS }
+      : { kind: 'managedIdentity', clientId: s.AZURE_CLIENT_ID },
     allowedScopes: s.ALLOWED_SCOPES,
     defaultScopes: s.DEFAULT_SCOPES,
     defaultExpiryMinutes: s.DEFAULT_TOKEN_EXPIRY_MINUTES,
@@ -488,6 +541,7 @@ const MODE_RULES: Record<
         ]
       : []),
     ...strayOidcSettings(s),
+    ...strayEasyAuthProofSettings(s),
   ],
   easyauth: (s, identityMap) => [
     ...(s.WEBSITE_AUTH_ENABLED
@@ -497,6 +551,14 @@ const MODE_RULES: Record<
         ]),
     ...(identityMap ? [] : [identityMapRequired('easyauth')]),
     ...strayOidcSettings(s),
+    ...(s.EASY_AUTH_TOKEN_ISSUER && !s.EASY_AUTH_TOKEN_AUDIENCE?.length
+      ? [
+          "EASY_AUTH_TOKEN_AUDIENCE: required with EASY_AUTH_TOKEN_ISSUER (the Entra app registration's client ID)",
+        ]
+      : []),
+    ...(!s.EASY_AUTH_TOKEN_ISSUER && s.EASY_AUTH_TOKEN_AUDIENCE
+      ? ['EASY_AUTH_TOKEN_AUDIENCE: only used with EASY_AUTH_TOKEN_ISSUER']
+      : []),
   ],
   jwt: (s, identityMap) => [
     ...(s.OIDC_ISSUER ? [] : ['OIDC_ISSUER: required when AUTH_MODE is jwt']),
@@ -504,8 +566,16 @@ const MODE_RULES: Record<
       ? []
       : ['OIDC_AUDIENCE: required when AUTH_MODE is jwt (one or more, comma-separated)']),
     ...(identityMap ? [] : [identityMapRequired('jwt')]),
+    ...strayEasyAuthProofSettings(s),
   ],
 };
+
+function strayEasyAuthProofSettings(s: Settings): string[] {
+  const stray = (['EASY_AUTH_TOKEN_ISSUER', 'EASY_AUTH_TOKEN_AUDIENCE'] as const).filter(
+    (name) => s[name] !== undefined,
+  );
+  return stray.length > 0 ? [`${stray.join(', ')}: only used when AUTH_MODE is easyauth`] : [];
+}
 
 function identityMapRequired(mode: AuthMode): string {
   return `IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT: required when AUTH_MODE is ${mode}`;
@@ -559,5 +629,23 @@ function oidcOf(s: Settings): OidcSettings | undefined {
     algorithms: s.OIDC_ALGORITHMS,
     rolesClaim: s.OIDC_ROLES_CLAIM,
     clockSkewSeconds: s.OIDC_CLOCK_SKEW_SECONDS,
+  };
+}
+
+function easyAuthProofOf(s: Settings): OidcSettings | undefined {
+  if (
+    s.AUTH_MODE !== 'easyauth' ||
+    !s.EASY_AUTH_TOKEN_ISSUER ||
+    !s.EASY_AUTH_TOKEN_AUDIENCE?.length
+  )
+    return undefined;
+  return {
+    issuer: s.EASY_AUTH_TOKEN_ISSUER,
+    audiences: s.EASY_AUTH_TOKEN_AUDIENCE,
+    jwksUri: undefined,
+    // Entra ID signs ID and access tokens with RS256.
+    algorithms: ['RS256'],
+    rolesClaim: 'roles',
+    clockSkewSeconds: 60,
   };
 }

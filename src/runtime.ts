@@ -9,9 +9,11 @@ import { AcsReachability, type Reachability } from './infra/acsReachability';
 import { RetryBudget } from './infra/acsRetry';
 import { AcsThrottleGate } from './infra/acsThrottleGate';
 import { AesTokenSealer } from './infra/aesTokenSealer';
+import { createAzureCredential } from './infra/azureCredential';
 import { cacheScopeOf } from './infra/credentialFingerprint';
 import { recordIdentityGone, type AcsCallTally } from './infra/acsCalls';
 import { OidcVerifier } from './infra/oidcVerifier';
+import { EasyAuthProof } from './http/easyAuthProof';
 import { createTableClient, TableIdentityMap } from './infra/tableIdentityMap';
 
 /** What a token request needs, checked for `/api/health`. */
@@ -33,6 +35,8 @@ export interface Services {
   limits: CallerLimits;
   /** Validates bearer tokens (jwt mode only). */
   bearer: OidcVerifier | undefined;
+  /** easyauth mode with EASY_AUTH_TOKEN_ISSUER: the Entra token each principal must come with. */
+  easyAuthProof: EasyAuthProof | undefined;
   /** Which ACS operations this instance is holding back after a 429 (for /api/health). */
   throttle: AcsThrottleGate;
   /**
@@ -62,9 +66,12 @@ export const systemPlatform: Platform = {
 /** The process's services, built once from validated config by the composition root (`src/app.ts`). */
 export function buildServices(config: Config, platform: Platform = systemPlatform): Services {
   const { now, sleep } = platform;
+  // One credential for both clients, made on first use (never in key mode with a connection string).
+  let credential: ReturnType<typeof createAzureCredential> | undefined;
+  const azureCredential = () => (credential ??= createAzureCredential(config.azureCredential));
   const throttle = new AcsThrottleGate(now, config.acsMaxConcurrency);
   const gateway = new AcsIdentityGateway({
-    connect: () => createIdentityClient(config.acs),
+    connect: () => createIdentityClient(config.acs, azureCredential),
     timeoutMs: config.acsTimeoutMs,
     budget: new RetryBudget(undefined, undefined, undefined, now),
     credential: config.acs.kind,
@@ -74,7 +81,8 @@ export function buildServices(config: Config, platform: Platform = systemPlatfor
   });
   const { identityMap } = config;
   // Shared by every request: one table client, one sealer. Only the ACS view is per request.
-  const map = identityMap && new TableIdentityMap(() => createTableClient(identityMap));
+  const map =
+    identityMap && new TableIdentityMap(() => createTableClient(identityMap, azureCredential));
   const callerOptions = map && {
     map,
     // A reservation must outlive the slowest ACS call its holder can make.
@@ -97,6 +105,9 @@ export function buildServices(config: Config, platform: Platform = systemPlatfor
     reachability,
     limits: new CallerLimits(config.rateLimits, now),
     bearer: config.oidc && new OidcVerifier(config.oidc, platform.fetch, now),
+    easyAuthProof:
+      config.easyAuthProof &&
+      new EasyAuthProof(new OidcVerifier(config.easyAuthProof, platform.fetch, now)),
     throttle,
     forRequest(tally) {
       const identity = gateway.observedBy(tally);

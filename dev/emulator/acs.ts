@@ -4,6 +4,7 @@ import {
   identityNotOwned,
   invalidJson,
   methodNotAllowed,
+  FieldAcsError,
   pathNotFound,
   unsupportedApiVersion,
 } from './errors';
@@ -180,18 +181,29 @@ function objectBody(body: RequestBody, emptyAllowed: boolean): Record<string, un
   return body.value;
 }
 
+/*
+ * Scope and lifetime errors as ACS answers them: ValidationError with `target` naming the field
+ * (azure-sdk-for-js sdk/communication/communication-identity/recordings/node/
+ * communicationidentityclient_playbacklive_error_cases_/: ..._issue_a_token_without_any_scopes.json,
+ * "Invalid scopes - Scopes field is required.", target `scopes`; ..._issue_a_token_with_
+ * {min,max}_invalid_expiration.json, "ExpiresInMinutes value 59 is invalid.", target
+ * `ExpiresInMinutes`). No recording covers an unknown or repeated scope; those texts are ours.
+ */
 function parseScopes(value: unknown, field: string): string[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw badRequest(`'${field}' must be a non-empty array of scopes.`);
+    throw new FieldAcsError('Invalid scopes - Scopes field is required.', field);
   }
   const seen = new Set<string>();
   for (const scope of value) {
     if (typeof scope !== 'string' || !KNOWN_SCOPES.includes(scope)) {
-      throw badRequest(
+      throw new FieldAcsError(
         `Scope ${JSON.stringify(scope)} is not valid; use ${KNOWN_SCOPES.join(', ')}.`,
+        field,
       );
     }
-    if (seen.has(scope)) throw badRequest(`Scope '${scope}' is listed more than once.`);
+    if (seen.has(scope)) {
+      throw new FieldAcsError(`Scope '${scope}' is listed more than once.`, field);
+    }
     seen.add(scope);
   }
   return [...seen];
@@ -200,7 +212,8 @@ function parseScopes(value: unknown, field: string): string[] {
 function parseExpiresInMinutes(value: unknown): number {
   if (value === undefined || value === null) return DEFAULT_EXPIRES_IN_MINUTES;
   if (!Number.isInteger(value) || (value as number) < 60 || (value as number) > 1440) {
-    throw badRequest("'expiresInMinutes' must be an integer between 60 and 1440.");
+    const shown = String(JSON.stringify(value)).slice(0, 40);
+    throw new FieldAcsError(`ExpiresInMinutes value ${shown} is invalid.`, 'ExpiresInMinutes');
   }
   return value as number;
 }

@@ -21,6 +21,25 @@ export class AcsError extends Error {
 export const badRequest = (message: string): AcsError =>
   new AcsError(400, 'ValidationError', message);
 
+/**
+ * A ValidationError that names the request field it is about in `target`, as ACS answers, e.g.
+ * `{"code":"ValidationError","message":"Invalid scopes - Scopes field is required.","target":"scopes"}`
+ * (azure-sdk-for-js sdk/communication/communication-identity/recordings/node/
+ * communicationidentityclient_playbacklive_error_cases_/recording_throws_an_error_when_attempting_to_issue_a_token_without_any_scopes.json).
+ */
+export class FieldAcsError extends AcsError {
+  constructor(
+    message: string,
+    readonly target: string,
+  ) {
+    super(400, 'ValidationError', message);
+  }
+
+  override toBody(): { error: { code: string; message: string; target: string } } {
+    return { error: { code: this.code, message: this.message, target: this.target } };
+  }
+}
+
 export const invalidJson = (): AcsError =>
   new AcsError(400, 'InvalidRequestBody', 'The request body is not valid JSON.');
 

@@ -43,7 +43,13 @@ export function sendJson(
   sendRaw(res, status, JSON.stringify(body), headers);
 }
 
-/** Writes `text` as an application/json response, whether or not it is valid JSON. */
+/**
+ * Writes `text` as an application/json response, whether or not it is valid JSON. ACS labels its
+ * 2xx JSON `application/json; charset=utf-8` and its errors `application/json` (azure-sdk-for-js
+ * sdk/communication/communication-identity/recordings/node/communicationidentityclient_playbacklive/
+ * recording_successfully_gets_a_token_with_max_valid_custom_expiration.json: 201 and 200 carry the
+ * charset; the 400s of ..._error_cases_/recording_throws_an_error_when_attempting_to_issue_a_token_without_any_scopes.json do not).
+ */
 export function sendRaw(
   res: ServerResponse,
   status: number,
@@ -54,7 +60,8 @@ export function sendRaw(
   const payload = Buffer.from(text, 'utf8');
   res.writeHead(status, {
     ...headers,
-    'content-type': 'application/json',
+    'content-type':
+      status >= 200 && status < 300 ? 'application/json; charset=utf-8' : 'application/json',
     'content-length': String(payload.length),
   });
   res.end(payload);

@@ -1,18 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 
-import { API_VERSION, matchAcsRoute, operationOf, performOperation, type RequestBody } from './acs';
+import type { RequestBody } from './acs';
+import { acsHandler, sendReply } from './acsHandler';
 import { handleAdmin, isAdminPath, isLoopback, JWKS_PATH, needsLoopback } from './admin';
-import { AcsError, forbidden, injectedFault } from './errors';
-import { faultsApplyTo, fires, parseFaultPatch } from './faults';
+import { EntraAuth, handleRoleAdmin } from './entra';
+import { AcsError, forbidden } from './errors';
+import { parseFaultPatch } from './faults';
 import { AccessKeys } from './accessKeys';
 import { decodeAccessKey } from './hmac';
 import { handleQuotaAdmin } from './quotaAdmin';
 import { QuotaGate } from './quotas';
-import { parseBody, readBody, sendEmpty, sendError, sendJson, sendRaw } from './http';
+import { parseBody, readBody, sendError, sendJson } from './http';
 import {
   loadState,
   lockState,
@@ -32,7 +34,7 @@ import {
   signingKeyToPem,
   TokenSigner,
 } from './tokens';
-import type { EmulatorOptions, FaultConfig, RunningEmulator } from './types';
+import type { EmulatorOptions, RunningEmulator } from './types';
 
 /**
  * Starts an ACS Identity emulator that the unchanged `@azure/communication-identity` SDK
@@ -58,7 +60,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   decodeAccessKey(accessKey);
 
   const teams = new TeamsTokenExchange(opts.teamsIssuer);
-  const server = createServer();
+  // HTTPS when given a certificate: the SDK sends bearer tokens over TLS only.
+  const server = opts.tls
+    ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert })
+    : createServer();
+  const entra = opts.entra && new EntraAuth(opts.entra);
   // Like a cloud front end, keep idle connections well beyond a client's reuse window: Node's 5 s
   // default lets a server close a socket the SDK is about to reuse, and a create that dies that
   // way cannot be retried safely.
@@ -71,7 +77,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     throw err;
   }
   const { port } = server.address() as AddressInfo;
-  const url = `http://${hostForUrl(host)}:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${hostForUrl(host)}:${port}`;
   const keys = new AccessKeys(`${url}/`, accessKey, opts.secondaryAccessKey);
   const state = new EmulatorState(
     store,
@@ -85,69 +91,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   // Every delayed request listens on this one signal; under load that is far more than ten.
   setMaxListeners(0, shutdown.signal);
 
-  const handleAcs = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    target: URL,
-    raw: Buffer,
-    body: RequestBody,
-  ): Promise<void> => {
-    const route = matchAcsRoute(req.method ?? '', target.pathname);
-    let keyId: string;
-    try {
-      keyId = keys.verify(
-        { method: req.method ?? '', target: req.url ?? '/', headers: req.headers, body: raw },
-        Date.now(),
-      );
-    } catch (err) {
-      state.count('rejected');
-      throw err;
-    }
-    const op = operationOf(route, body);
-    state.count(op);
-    // Quotas before injected faults: a throttled call never reaches the operation.
-    quotas.admit(op, Date.now());
-
-    const faults: FaultConfig = state.faults();
-    const faulted = faultsApplyTo(faults, op);
-    if (faulted) {
-      if (fires(faults.dropRate, random)) return void res.socket?.destroy();
-      if (fires(faults.errorRate, random)) {
-        throw injectedFault(faults.errorStatus, faults.retryAfterSeconds);
-      }
-      if (faults.latencyMs > 0) {
-        await sleep(faults.latencyMs, undefined, { signal: shutdown.signal });
-      }
-    }
-
-    const exchanged =
-      route.kind === 'exchangeTeamsToken' &&
-      target.searchParams.getAll('api-version').join() === API_VERSION
-        ? await teams.verify(body, Date.now())
-        : undefined;
-    let reply;
-    try {
-      reply = performOperation(route, target.searchParams, body, {
-        store: state.store,
-        signer: state.signer,
-        nowMs: Date.now(),
-        exchanged,
-        onIssued: (jti) => keys.recordIssued(jti, keyId),
-      });
-    } finally {
-      // What was changed is kept before anything is answered, as ACS keeps what it acknowledged.
-      await state.persist();
-    }
-
-    if (faulted) {
-      // The operation has committed: the caller cannot tell, which is the point.
-      if (fires(faults.dropAfterCommitRate, random)) return void res.socket?.destroy();
-      if (reply.body !== undefined && fires(faults.malformedRate, random)) {
-        return sendRaw(res, reply.status, JSON.stringify(reply.body).slice(0, -1));
-      }
-    }
-    send(res, reply);
-  };
+  const handleAcs = acsHandler({
+    keys,
+    entra,
+    state,
+    quotas,
+    teams,
+    random,
+    shutdown: shutdown.signal,
+  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
@@ -158,11 +110,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         const remoteOk = allowRemoteAdmin || isLoopback(req.socket.remoteAddress);
         if (needsLoopback(target.pathname) && !remoteOk) throw forbidden();
         const method = req.method ?? '';
-        const own = handleQuotaAdmin(method, target.pathname, body, quotas, keys);
-        if (own) return send(res, own);
+        const own =
+          handleQuotaAdmin(method, target.pathname, body, quotas, keys) ??
+          handleRoleAdmin(method, target.pathname, entra);
+        if (own) return sendReply(res, own);
         const reply = handleAdmin(method, target.pathname, body, state, Date.now());
         await state.persist();
-        return send(res, withQuotasAndKeys(target.pathname, body, reply));
+        return sendReply(res, withQuotasAndKeys(target.pathname, body, reply));
       }
       await handleAcs(req, res, target, raw, body);
     } catch (err) {
@@ -195,6 +149,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => void handle(req, res));
 
+  const requireEntra = (): EntraAuth => {
+    if (!entra) throw new Error('the emulator was started without entra options');
+    return entra;
+  };
+
   let closing: Promise<void> | undefined;
   const endpoint = `${url}/`;
   return {
@@ -209,6 +168,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     },
     keys: () => keys.list(),
     regenerateKey: (keyType) => keys.regenerate(keyType),
+    grantRole: (principalId) => requireEntra().grant(principalId),
+    removeRole: (principalId) => requireEntra().remove(principalId),
     quotaStats: () => quotas.stats(),
     setQuotas: (patch) => void quotas.configure(patch),
     jwksUrl: `${url}${JWKS_PATH}`,
@@ -308,11 +269,6 @@ export function resourceIdFor(key: Buffer): string {
   bytes.writeUInt8((bytes.readUInt8(8) & 0x3f) | 0x80, 8);
   const hex = bytes.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-function send(res: ServerResponse, reply: { status: number; body?: unknown }): void {
-  if (reply.body === undefined) sendEmpty(res, reply.status);
-  else sendJson(res, reply.status, reply.body);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -1,7 +1,7 @@
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 
 import type { RequestBody } from './acs';
-import { AcsError, badRequest, invalidJson } from './errors';
+import { AcsError, FieldAcsError, badRequest, invalidJson } from './errors';
 
 /**
  * The Teams-user token exchange (`POST /teamsUser/:exchangeAccessToken`), checked as ACS checks
@@ -35,20 +35,6 @@ export interface ExchangedTeamsToken {
   userId: string;
   /** When the ACS token expires: the Entra token's `exp`, at most 24 hours from now. */
   expiresAtSeconds: number;
-}
-
-/** An ACS error that names the request field it is about, as ACS's ValidationError does. */
-class FieldAcsError extends AcsError {
-  constructor(
-    message: string,
-    readonly target: string,
-  ) {
-    super(400, 'ValidationError', message);
-  }
-
-  override toBody(): { error: { code: string; message: string; target: string } } {
-    return { error: { code: this.code, message: this.message, target: this.target } };
-  }
 }
 
 const invalidAccessToken = (): AcsError =>

@@ -120,7 +120,7 @@ export class TokenSigner {
     const signature = sign('sha256', Buffer.from(signingInput), this.privateKey);
     return {
       token: `${signingInput}.${signature.toString('base64url')}`,
-      expiresOn: new Date(claims.exp * 1000).toISOString(),
+      expiresOn: acsDateTime(claims.exp * 1000),
       claims,
     };
   }
@@ -182,4 +182,16 @@ function isAccessTokenClaims(
     typeof c.iss === 'string' &&
     typeof c.resourceId === 'string'
   );
+}
+
+/**
+ * A time as ACS writes `expiresOn`: seven fractional digits and `+00:00`, e.g.
+ * `2022-09-08T13:34:55.6279516+00:00` (azure-sdk-for-js sdk/communication/communication-identity/
+ * recordings/node/communicationidentityclient_playbacklive/
+ * recording_successfully_gets_a_token_with_max_valid_custom_expiration.json). ACS's digits carry
+ * the sub-second part of the issue time; here `expiresOn` stays equal to the token's whole-second
+ * `exp`, so the digits past the millisecond are zeros.
+ */
+export function acsDateTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$10000+00:00');
 }

@@ -1,4 +1,5 @@
 import type { KeyType, ResourceKeys } from './accessKeys';
+import type { EntraOptions } from './entra';
 import type { QuotaPatch, QuotaStats } from './quotas';
 
 /** The ACS Identity operations the emulator implements, one per SDK call. */
@@ -72,6 +73,16 @@ export interface EmulatorOptions {
    * issuer, dev/issuer); without one every Teams token is refused.
    */
   teamsIssuer?: string;
+  /**
+   * Serve HTTPS with this certificate (PEM) instead of HTTP: the SDK sends Entra ID bearer
+   * tokens over TLS only. See dev/tls.ts for a local one.
+   */
+  tls?: { key: string; cert: string };
+  /**
+   * Take Microsoft Entra ID bearer tokens besides HMAC-signed requests, from this tenant and
+   * these keys (see dev/emulator/entra.ts); without it every bearer token gets ACS's 401.
+   */
+  entra?: EntraOptions;
 }
 
 /** What the emulator remembers about one identity. */
@@ -100,6 +111,10 @@ export interface RunningEmulator {
   keys(): ResourceKeys;
   /** Regenerates one key: the old one stops signing and its tokens are revoked. */
   regenerateKey(keyType: KeyType): ResourceKeys;
+  /** Assigns the resource's role (Contributor) to a principal (needs `entra`). */
+  grantRole(principalId: string): void;
+  /** Removes it: that principal's bearer tokens then get ACS's 403. */
+  removeRole(principalId: string): void;
   /** Admitted and throttled calls per operation, with the limits in force. */
   quotaStats(): Record<AcsOperation, QuotaStats>;
   /** Merges quota settings (throws on invalid ones) and starts every window afresh. */

@@ -148,7 +148,23 @@ export interface EasyAuthOptions {
   secret: string;
   /** Bearer tokens the stand-in accepts, as Easy Auth's Entra ID provider would. */
   bearer?: BearerOptions;
+  /**
+   * The token store (App Service `login.tokenStore.enabled`): signed-in sessions are Entra ID
+   * principals, and each request carries their ID token in `X-MS-TOKEN-AAD-ID-TOKEN`
+   * (learn.microsoft.com/azure/app-service/configure-authentication-oauth-tokens, "Retrieve
+   * tokens in app code"). Given the user and roles, returns an ID token from the issuer.
+   */
+  tokenStore?: (user: string, roles: string[]) => Promise<string>;
+  /**
+   * false models a platform that reports Easy Auth on (`WEBSITE_AUTH_ENABLED`) but does not run
+   * it, the case docs/platform-parity.md cannot rule out on Flex Consumption: headers a client
+   * sends reach the app untouched and no principal is injected. Default true.
+   */
+  enforced?: boolean;
 }
+
+/** The token-store header App Service injects with an Entra ID principal's ID token. */
+const ID_TOKEN_HEADER = 'x-ms-token-aad-id-token';
 
 /**
  * Plays App Service Authentication's part for the local host. It always strips client-sent
@@ -159,8 +175,29 @@ export interface EasyAuthOptions {
  * that fails any check leaves the request without a principal. Local use only.
  */
 export function easyAuthStandIn(options: EasyAuthOptions): PlatformLayer {
-  const { enabled, secret } = options;
+  const { enabled, secret, tokenStore } = options;
+  const enforced = options.enforced ?? true;
   const verifyBearer = options.bearer ? bearerVerifier(options.bearer) : undefined;
+  // One ID token per session and user, re-issued when it runs out (App Service would need a
+  // /.auth/refresh; the stand-in spares local clients that step).
+  const idTokens = new Map<string, { token: string; exp: number }>();
+  const idTokenFor = async (session: Session): Promise<string | undefined> => {
+    if (!tokenStore) return undefined;
+    const key = `${session.user}\n${session.roles.join(',')}\n${session.exp}`;
+    const held = idTokens.get(key);
+    if (held && held.exp > Date.now() / 1000 + 60) return held.token;
+    const token = await tokenStore(session.user, session.roles);
+    const exp = Number(
+      (
+        JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+          exp?: unknown;
+        }
+      ).exp,
+    );
+    if (idTokens.size > 1000) idTokens.clear();
+    idTokens.set(key, { token, exp: Number.isFinite(exp) ? exp : 0 });
+    return token;
+  };
   return {
     handle(req, res, url) {
       if (!enabled || !url.pathname.toLowerCase().startsWith('/.auth/')) return false;
@@ -217,18 +254,23 @@ export function easyAuthStandIn(options: EasyAuthOptions): PlatformLayer {
       return true;
     },
     async headersFor(req, headers) {
+      if (!enforced) return;
       for (const name of Object.keys(headers)) {
         if (name.toLowerCase().startsWith('x-ms-client-principal')) delete headers[name];
       }
       if (!enabled) return;
       const session = sessionFrom(req, secret);
       if (session) {
+        const idToken = await idTokenFor(session);
         setPrincipal(headers, {
-          provider: 'dev',
+          // With the token store the session stands for an Entra ID sign-in, whose id is the
+          // token's oid.
+          provider: idToken ? ENTRA_PROVIDER : 'dev',
           id: session.user,
           name: session.name ?? session.user,
           claims: claimsOf(session),
         });
+        if (idToken) headers[ID_TOKEN_HEADER] = idToken;
         return;
       }
       const token = bearerToken(req);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignJWT } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 
 import { KeyRing, type PublishedKey } from './keyRing';
 import {
@@ -29,6 +29,12 @@ export interface RunningIssuer {
   jwksUrl: string;
   /** Mints an access token, exactly as `POST /dev/token` does. */
   mint(request: TokenRequest): Promise<{ access_token: string; expires_in: number }>;
+  /**
+   * Signs `claims` exactly as given (no claim added) with the current key: for the stand-ins that
+   * mint tokens of another issuer's shape, such as the local managed-identity endpoint, whose
+   * tokens name Entra ID as their issuer.
+   */
+  sign(claims: JWTPayload): Promise<string>;
   rollover(retire?: boolean): Promise<string>;
   jwks(): { keys: PublishedKey[] };
   stats(): IssuerStats;
@@ -55,6 +61,9 @@ export async function startIssuer(
   const ring = await KeyRing.create();
   const stats: IssuerStats = { discovery: 0, jwks: 0, tokens: 0 };
   const server = createServer();
+  // Idle sockets kept well beyond a client's reuse window (Node's 5 s default can close one a
+  // client is about to reuse, which it sees as "other side closed"), as in the emulator.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 7080, host, () => {
@@ -86,6 +95,13 @@ export async function startIssuer(
       .sign(key.privateKey);
     stats.tokens += 1;
     return { access_token: token, expires_in: lifetime };
+  };
+
+  const sign = (claims: JWTPayload): Promise<string> => {
+    const key = ring.signingKey;
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
+      .sign(key.privateKey);
   };
 
   const discovery = () => ({
@@ -141,6 +157,7 @@ export async function startIssuer(
     port,
     jwksUrl,
     mint,
+    sign,
     async rollover(retire = false) {
       await ring.rollover(retire);
       return ring.signingKey.kid;

@@ -1,6 +1,6 @@
 // The Function App on a Flex Consumption (FC1) plan: Node 22, system-assigned managed identity,
 // HTTPS only, TLS 1.2, no FTP and no publishing passwords, identity-based host storage, platform
-// CORS, and App Service Authentication (Easy Auth) switched by a parameter.
+// CORS, and App Service Authentication (Easy Auth) kept switched off (see main.bicep).
 
 param name string
 param planName string
@@ -26,19 +26,6 @@ param instanceMemoryMB int
 
 @description('CORS_ALLOWED_ORIGINS: comma-separated exact origins, \'*\' for any, empty for none.')
 param corsAllowedOrigins string
-
-@description('Turn on App Service Authentication with the Microsoft Entra ID provider.')
-param enableEasyAuth bool
-
-@description('Application (client) ID of the Entra app registration Easy Auth signs callers in for.')
-param easyAuthClientId string
-
-@secure()
-@description('Optional client secret of that registration; only the browser sign-in flow needs it.')
-param easyAuthClientSecret string
-
-@description('Token audiences Easy Auth accepts; empty means the client ID and api://<client ID>.')
-param easyAuthAllowedAudiences array
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -89,9 +76,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       ftpsState: 'Disabled'
       cors: {
         allowedOrigins: corsOrigins
-        // Easy Auth's session cookie only travels on credentialed requests; browsers refuse
-        // credentials with a wildcard origin, so '*' never gets them.
-        supportCredentials: enableEasyAuth && corsAllowedOrigins != '*'
+        // Callers send bearer tokens or function keys, never cookies: no credentialed requests.
+        supportCredentials: false
       }
     }
     // On Flex Consumption the runtime and the deployment source live here, not in app settings
@@ -135,70 +121,21 @@ var platformSettings = {
   NODE_OPTIONS: '--max-old-space-size=${instanceMemoryMB / 4} --max-semi-space-size=8'
 }
 
-var useClientSecret = enableEasyAuth && !empty(easyAuthClientSecret)
-
-// Easy Auth reads the registration's secret from an app setting; the name is the portal's default.
-// Written whenever Easy Auth is on (empty without a secret, when the registration does not name
-// it), so that which settings exist never hangs on a secure value: the ARM engine can then predict
-// the whole set (tests/infra), and a secret added later needs no new setting.
-var easyAuthSettings = enableEasyAuth ? {
-  MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: easyAuthClientSecret
-} : {}
-
 // The only place app settings are written: this resource replaces the whole set on every
 // deployment. tests/infra/template.test.ts checks the merged set in the compiled deployment.
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: union(appSettings, platformSettings, easyAuthSettings)
+  properties: union(appSettings, platformSettings)
 }
 
-var allowedAudiences = empty(easyAuthAllowedAudiences) ? [
-  easyAuthClientId
-  'api://${easyAuthClientId}'
-] : easyAuthAllowedAudiences
-
-var entraIdRegistration = union({
-  clientId: easyAuthClientId
-  // v2.0 issuer of this subscription's tenant: only its accounts sign in.
-  openIdIssuer: '${environment().authentication.loginEndpoint}${subscription().tenantId}/v2.0'
-}, useClientSecret ? { clientSecretSettingName: 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET' } : {})
-
-// Always deployed, so that switching enableEasyAuth back to false really turns Easy Auth off
-// (a conditional resource would leave the last configuration in place).
+// Easy Auth stays off: this plan is not documented to enforce it (main.bicep, easyAuthEnforcedOnPlan).
+// Always deployed, so that an app an earlier version of this template deployed with Easy Auth on
+// gets it switched off (ARM deploys incrementally: leaving it out would keep the old "on").
 resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'authsettingsV2'
-  properties: enableEasyAuth ? {
-    platform: {
-      enabled: true
-    }
-    globalValidation: {
-      // Easy Auth signs callers in and hands the app their principal, but lets anonymous
-      // requests through: the app itself answers them on the token routes with a 401
-      // application/problem+json (its error contract), and /api/health must stay reachable
-      // for probes without a sign-in. Return401 or RedirectToLoginPage would do neither.
-      requireAuthentication: false
-      unauthenticatedClientAction: 'AllowAnonymous'
-    }
-    httpSettings: {
-      requireHttps: true
-    }
-    identityProviders: {
-      azureActiveDirectory: {
-        enabled: true
-        registration: entraIdRegistration
-        validation: {
-          allowedAudiences: allowedAudiences
-        }
-      }
-    }
-    login: {
-      tokenStore: {
-        enabled: true
-      }
-    }
-  } : {
+  properties: {
     platform: {
       enabled: false
     }

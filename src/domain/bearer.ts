@@ -4,6 +4,8 @@ import { AppError } from './errors';
 export interface BearerIdentity {
   issuer: string;
   subject: string;
+  /** Entra ID's object ID of the principal (`oid`), when the token carries one. */
+  objectId?: string | undefined;
   roles: string[];
 }
 

@@ -4,6 +4,7 @@ import { keyId, type Caller } from '../domain/caller';
 import type { CallerLimits } from '../domain/callerLimits';
 import { AppError } from '../domain/errors';
 import { bearerFailureReason, rejected, type BearerVerifier } from '../domain/bearer';
+import type { EasyAuthProof } from './easyAuthProof';
 import { authenticatedKey, ordinalIgnoreCase } from './functionKey';
 import { exactPrincipalId } from './principalId';
 import type { RequestFacts } from './requestFacts';
@@ -165,13 +166,20 @@ export async function admitCaller(
     config,
     limits,
     bearer,
-  }: { config: { authMode: AuthMode }; limits: CallerLimits; bearer?: BearerVerifier | undefined },
+    easyAuthProof,
+  }: {
+    config: { authMode: AuthMode };
+    limits: CallerLimits;
+    bearer?: BearerVerifier | undefined;
+    easyAuthProof?: EasyAuthProof | undefined;
+  },
   facts: RequestFacts,
 ): Promise<Caller> {
   const caller =
     config.authMode === 'jwt'
       ? await bearerCaller(request, requireVerifier(bearer), facts)
       : callerFrom(request, config.authMode);
+  if (config.authMode === 'easyauth') await easyAuthProof?.check(request, caller, facts);
   facts.callerKind = caller.kind;
   limits.admit(caller);
   return caller;

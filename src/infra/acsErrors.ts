@@ -25,7 +25,7 @@ const IDENTITY_NOT_OWNED = 'IdentityNotOwned';
 /** What an operator should check when ACS refuses the service's own credential. */
 function credentialHint(credential: AcsConnection['kind'] | undefined): string {
   return credential === 'managedIdentity'
-    ? "ACS_ENDPOINT and the managed identity's role on that ACS resource: ACS refused its token"
+    ? "ACS_ENDPOINT and the managed identity's role assignment on that ACS resource (infra assigns Contributor): ACS refused its token"
     : 'ACS_CONNECTION_STRING: ACS refused its access key (wrong resource, or the key was rotated)';
 }
 

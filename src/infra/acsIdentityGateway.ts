@@ -1,4 +1,5 @@
 import type { CommunicationIdentityClient } from '@azure/communication-identity';
+import type { TokenCredential } from '@azure/identity';
 import type { AcsConnection } from '../config';
 import { isLoopback } from '../loopback';
 import type { AcsScope } from '../domain/scopes';
@@ -21,6 +22,7 @@ import { underlyingFailure } from './restError';
  */
 export async function createIdentityClient(
   acs: AcsConnection,
+  credential: () => Promise<TokenCredential>,
 ): Promise<CommunicationIdentityClient> {
   const { CommunicationIdentityClient } = await import('@azure/communication-identity');
   const options = {
@@ -31,9 +33,7 @@ export async function createIdentityClient(
   if (acs.kind === 'connectionString') {
     return new CommunicationIdentityClient(acs.connectionString, options);
   }
-  // Loaded only here: @azure/identity is slow to import and most local runs never need it.
-  const { DefaultAzureCredential } = await import('@azure/identity');
-  return new CommunicationIdentityClient(acs.endpoint.href, new DefaultAzureCredential(), options);
+  return new CommunicationIdentityClient(acs.endpoint.href, await credential(), options);
 }
 
 /**

@@ -105,6 +105,7 @@ export class OidcVerifier implements BearerVerifier {
     return {
       issuer: this.settings.issuer,
       subject: payload.sub,
+      objectId: typeof payload.oid === 'string' && payload.oid !== '' ? payload.oid : undefined,
       roles: rolesIn(payload[this.settings.rolesClaim]),
     };
   }

@@ -2,6 +2,7 @@ import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import type { TableConnection } from '../config';
 import { isLoopback } from '../loopback';
+import { createAzureCredential } from './azureCredential';
 import { AppError } from '../domain/errors';
 import type { IdentityMap, MappingRecord, MappingUpdate } from '../domain/identityMap';
 import { statusOf, underlyingFailure } from './restError';
@@ -23,12 +24,12 @@ interface MappingEntity {
 export const TABLE_RETRY_OPTIONS = { maxRetries: 2 };
 
 /**
- * Builds the Table client: a connection string (Azurite, Cosmos DB) or managed identity. Tests
- * hand in the credential; by default it is `DefaultAzureCredential`, loaded only on this path.
+ * Builds the Table client: a connection string (Azurite, Cosmos DB) or an Entra ID credential,
+ * by default the app's managed identity (src/infra/azureCredential.ts), made only on that path.
  */
 export async function createTableClient(
   connection: TableConnection,
-  credential?: TokenCredential,
+  credential?: TokenCredential | (() => Promise<TokenCredential>),
 ): Promise<TableClient> {
   const { TableClient } = await import('@azure/data-tables');
   if (connection.kind === 'connectionString') {
@@ -42,7 +43,10 @@ export async function createTableClient(
     });
   }
   const tokenCredential =
-    credential ?? new (await import('@azure/identity')).DefaultAzureCredential();
+    typeof credential === 'function'
+      ? await credential()
+      : (credential ??
+        (await createAzureCredential({ kind: 'managedIdentity', clientId: undefined })));
   return new TableClient(connection.endpoint.href, connection.table, tokenCredential, {
     allowInsecureConnection: isLoopback(connection.endpoint),
     retryOptions: TABLE_RETRY_OPTIONS,

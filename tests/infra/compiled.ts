@@ -5,6 +5,8 @@ import { TOOLS } from './bicep';
 /** What globalSetup.ts compiles, and how template.test.ts reads it. */
 
 export const PARAMS = path.join(__dirname, 'params');
+/** Parameter sets the template must refuse (its snapshot fails); see globalSetup.ts. */
+export const REFUSED_PARAMS = path.join(PARAMS, 'refused');
 export const COMPILED = path.join(TOOLS, 'compiled');
 
 /** The deployment scope `bicep snapshot` predicts for (azd deploys at subscription scope). */
@@ -27,6 +29,8 @@ export interface CompileReport {
   bicep: string;
   sets: string[];
   steps: Step[];
+  /** Refused set -> what the ARM engine said when it evaluated it. */
+  refused: Record<string, string>;
 }
 
 export interface Resource {

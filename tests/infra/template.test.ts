@@ -30,7 +30,6 @@ const PLATFORM_SETTINGS: Record<string, string> = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'where the host sends telemetry',
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'telemetry with an Entra token (local auth is off)',
   NODE_OPTIONS: "the worker's heap cap (bench/lib/deployment.ts copies it)",
-  MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: 'Easy Auth reads the Entra client secret from it',
 };
 
 /** SettingsSchema settings infra must never write, and why. */
@@ -39,6 +38,61 @@ const NEVER_IN_INFRA: Record<string, string> = {
   ACS_CONNECTION_STRING: 'key-based alternative to ACS_ENDPOINT; Azure uses the managed identity',
   IDENTITY_MAP_CONNECTION: 'key-based alternative to IDENTITY_MAP_ENDPOINT; shared keys are off',
 };
+
+/** SettingsSchema settings infra leaves at the app's default on purpose, and why. */
+const NOT_IN_INFRA: Record<string, string> = {
+  ACS_MAX_CONCURRENCY: "per-instance ACS concurrency; the app's default suits Flex instances",
+  AZURE_CLIENT_ID:
+    'infra gives the app a system-assigned identity; only a user-assigned one is named',
+  AZURE_TOKEN_CREDENTIALS:
+    'production uses ManagedIdentityCredential alone; a DefaultAzureCredential chain is opt-in',
+  CORS_ALLOWED_ORIGINS: 'the platform writes it from siteConfig.cors',
+  TOKEN_CACHE_EPOCH: 'bumped by hand after a key rotation the app cannot see',
+  TOKEN_CACHE_LOCAL_SECONDS: "the in-process cache bound; the app's default",
+};
+
+/**
+ * Which mode reads which setting (src/config.ts): the identity map, roles and the token cache
+ * belong to the modes with principals; OIDC_* to jwt alone (the app refuses them elsewhere); the
+ * per-key limit to key mode, whose callers are function keys.
+ */
+const MODE_SETTINGS = {
+  all: [
+    'ACS_ENDPOINT',
+    'AUTH_MODE',
+    'ALLOWED_SCOPES',
+    'DEFAULT_SCOPES',
+    'DEFAULT_TOKEN_EXPIRY_MINUTES',
+    'MAX_TOKEN_EXPIRY_MINUTES',
+    'ACS_TIMEOUT_MS',
+  ],
+  key: ['RATE_LIMIT_KEY_PER_MINUTE', 'RATE_LIMIT_KEY_BURST'],
+  // Never deployed on Flex Consumption (refused), listed so no mode writes them by mistake.
+  easyauth: [
+    'IDENTITY_MAP_ENDPOINT',
+    'IDENTITY_MAP_TABLE',
+    'TOKEN_POLICY',
+    'RATE_LIMIT_PER_MINUTE',
+    'RATE_LIMIT_BURST',
+    'TOKEN_CACHE_KEY',
+    'EASY_AUTH_TOKEN_ISSUER',
+    'EASY_AUTH_TOKEN_AUDIENCE',
+  ],
+  jwt: [
+    'IDENTITY_MAP_ENDPOINT',
+    'IDENTITY_MAP_TABLE',
+    'TOKEN_POLICY',
+    'RATE_LIMIT_PER_MINUTE',
+    'RATE_LIMIT_BURST',
+    'TOKEN_CACHE_KEY',
+    'OIDC_ISSUER',
+    'OIDC_AUDIENCE',
+    'OIDC_ALGORITHMS',
+    'OIDC_ROLES_CLAIM',
+    'OIDC_JWKS_URI',
+    'OIDC_CLOCK_SKEW_SECONDS',
+  ],
+} as const;
 
 const SCHEMA_SETTINGS = Object.keys(SettingsSchema.shape);
 type SettingName = keyof typeof SettingsSchema.shape;
@@ -52,7 +106,7 @@ const ROLE = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
 };
 
-const SETS = ['defaults', 'easy-auth', 'easy-auth-secret'] as const;
+const SETS = ['defaults', 'jwt-entra', 'jwt-auth0'] as const;
 type SetName = (typeof SETS)[number];
 const deployments = Object.fromEntries(SETS.map((set) => [set, snapshot(set)])) as Record<
   SetName,
@@ -135,7 +189,7 @@ function deployTimeValues(d: Snapshot): Map<string, string> {
       'InstrumentationKey=00000000-0000-0000-0000-000000000000',
     ],
     // A secure parameter: the engine never puts its value in a prediction.
-    ["[parameters('easyAuthClientSecret')]", 'stand-in secret'],
+    ["[parameters('tokenCacheKey')]", Buffer.alloc(32, 7).toString('base64')],
   ]);
 }
 
@@ -164,6 +218,7 @@ describe(`the Bicep compiler (${BICEP_VERSION})`, () => {
       'build',
       'lint',
       ...compiled.sets.flatMap((set) => [`build-params ${set}`, `snapshot ${set}`]),
+      ...Object.keys(compiled.refused).map((set) => `build-params refused/${set}`),
     ]);
   });
 
@@ -206,11 +261,19 @@ describe('app settings', () => {
     expect(config.tokenCacheKey).toBeUndefined();
   });
 
-  it('easy-auth: the app starts in easyauth mode with the identity map table, by identity', () => {
-    const d = deployments['easy-auth'];
+  it('jwt-entra: the app starts in jwt mode for Entra ID, with the identity map, by identity', () => {
+    const d = deployments['jwt-entra'];
     const config = loadConfig(deployedEnvironment(d));
     const storage = only(d, 'Microsoft.Storage/storageAccounts');
-    expect(config.authMode).toBe('easyauth');
+    expect(config.authMode).toBe('jwt');
+    expect(config.oidc).toEqual({
+      issuer: 'https://login.microsoftonline.com/00000000-0000-0000-0000-0000000000b2/v2.0',
+      audiences: ['00000000-0000-0000-0000-00000000c11e'],
+      jwksUri: undefined,
+      algorithms: ['RS256'],
+      rolesClaim: 'roles',
+      clockSkewSeconds: 60,
+    });
     expect(config.identityMap).toEqual({
       kind: 'managedIdentity',
       endpoint: new URL(`https://${storage.name}.table.core.windows.net/`),
@@ -219,23 +282,79 @@ describe('app settings', () => {
     expect(config.rolePolicy).toEqual({
       guest: { scopes: ['voip.join'], defaultScopes: ['voip.join'], maxExpiryMinutes: 60 },
     });
+    expect(config.tokenCacheKey).toBeUndefined();
   });
 
-  it('defaults: each setting the template writes means what the app assumes when it is unset', () => {
-    const settings = appSettings(deployments.defaults);
-    const resourceBound = new Set(['ACS_ENDPOINT', 'IDENTITY_MAP_ENDPOINT']);
-    const compared = Object.keys(settings).filter(
-      (name): name is SettingName => isSchemaSetting(name) && !resourceBound.has(name),
-    );
-    for (const name of compared) {
-      const schema = SettingsSchema.shape[name];
-      expect({ name, value: schema.parse(settings[name]) }).toEqual({
-        name,
-        value: schema.parse(undefined),
-      });
-    }
-    expect(compared.length).toBeGreaterThanOrEqual(10);
+  it('jwt-auth0: every OIDC parameter reaches the app as written', () => {
+    const config = loadConfig(deployedEnvironment(deployments['jwt-auth0']));
+    expect(config.oidc).toEqual({
+      // Kept exactly, trailing slash and all: a token's iss must equal it.
+      issuer: 'https://example-tenant.us.auth0.com/',
+      audiences: ['https://api.example.com', 'https://tokens.example.com'],
+      jwksUri: new URL('https://example-tenant.us.auth0.com/.well-known/jwks.json'),
+      algorithms: ['RS256', 'PS256'],
+      rolesClaim: 'https://example.com/roles',
+      clockSkewSeconds: 30,
+    });
+    expect(config.tokenCacheKey?.length).toBe(32);
   });
+
+  it('keeps the token cache key (a secure parameter) out of the predicted deployment', () => {
+    const secret = String(parameterValues('jwt-auth0').tokenCacheKey);
+    expect(secret.length).toBeGreaterThan(0);
+    expect(template().parameters.tokenCacheKey?.type).toBe('securestring');
+    expect(appSettings(deployments['jwt-auth0']).TOKEN_CACHE_KEY).toBe(
+      "[parameters('tokenCacheKey')]",
+    );
+    expect(snapshotText('jwt-auth0')).not.toContain(secret);
+  });
+
+  it.each(SETS)('%s: writes the settings of its own mode and none of another mode', (set) => {
+    const written = Object.keys(appSettings(deployments[set])).filter(isSchemaSetting).sort();
+    const mode = loadConfig(deployedEnvironment(deployments[set])).authMode;
+    const own: string[] = [...MODE_SETTINGS.all, ...MODE_SETTINGS[mode]].sort();
+    expect(written).toEqual(own);
+    const others: string[] = (['key', 'jwt', 'easyauth'] as const)
+      .filter((m) => m !== mode)
+      .flatMap((m): readonly string[] => MODE_SETTINGS[m])
+      .filter((name) => !own.includes(name));
+    expect({ set, fromOtherModes: written.filter((n) => others.includes(n)) }).toEqual({
+      set,
+      fromOtherModes: [],
+    });
+  });
+
+  it('covers both deployable modes and every setting the modes read', () => {
+    const modes = SETS.map((set) => loadConfig(deployedEnvironment(deployments[set])).authMode);
+    expect([...new Set(modes)].sort()).toEqual(['jwt', 'key']);
+    const listed = new Set<string>(Object.values(MODE_SETTINGS).flat());
+    const unlisted = SCHEMA_SETTINGS.filter(
+      (name) => !listed.has(name) && !(name in NEVER_IN_INFRA) && !(name in NOT_IN_INFRA),
+    );
+    expect(unlisted).toEqual([]);
+  });
+
+  it.each([
+    ['defaults', []],
+    ['jwt-entra', ['AUTH_MODE', 'OIDC_ISSUER', 'OIDC_AUDIENCE', 'TOKEN_POLICY']],
+  ] as const)(
+    '%s: each setting not set by the parameters means what the app assumes when it is unset',
+    (set, given: readonly string[]) => {
+      const settings = appSettings(deployments[set]);
+      const resourceBound = new Set(['ACS_ENDPOINT', 'IDENTITY_MAP_ENDPOINT', ...given]);
+      const compared = Object.keys(settings).filter(
+        (name): name is SettingName => isSchemaSetting(name) && !resourceBound.has(name),
+      );
+      for (const name of compared) {
+        const schema = SettingsSchema.shape[name];
+        expect({ name, value: schema.parse(settings[name]) }).toEqual({
+          name,
+          value: schema.parse(undefined),
+        });
+      }
+      expect(compared.length).toBeGreaterThanOrEqual(8);
+    },
+  );
 
   it("azd's main.parameters.json names real parameters, with the template's defaults", () => {
     const file = JSON.parse(
@@ -269,53 +388,66 @@ describe('app settings', () => {
 });
 
 describe('Easy Auth (authsettingsV2)', () => {
-  it('is configured when enableEasyAuth is set', () => {
-    const auth = authSettings(deployments['easy-auth']);
-    const values = parameterValues('easy-auth');
-    expect(values.enableEasyAuth).toBe(true);
-    expect(auth.platform.enabled).toBe(true);
-    // The app answers anonymous token requests itself (401 problem+json); /api/health stays open.
-    expect(auth.globalValidation).toEqual({
-      requireAuthentication: false,
-      unauthenticatedClientAction: 'AllowAnonymous',
-    });
-    const entra = auth.identityProviders?.azureActiveDirectory;
-    expect(entra?.enabled).toBe(true);
-    expect(entra?.validation.allowedAudiences).toEqual([
-      values.easyAuthClientId,
-      `api://${String(values.easyAuthClientId)}`,
-    ]);
-    expect(JSON.stringify(entra?.registration)).toContain(String(values.easyAuthClientId));
-  });
-
-  it('is switched off, with no provider, when enableEasyAuth is not set', () => {
+  it.each(SETS)('%s: is deployed switched off, with no provider and no secret setting', (set) => {
     // Deployed off rather than left out: ARM's incremental mode would keep an earlier "on".
-    expect(authSettings(deployments.defaults)).toEqual({ platform: { enabled: false } });
-    expect(appSettings(deployments.defaults)).not.toHaveProperty(
+    expect(authSettings(deployments[set])).toEqual({ platform: { enabled: false } });
+    expect(appSettings(deployments[set])).not.toHaveProperty(
       'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET',
     );
   });
 
-  it('names the client secret setting in the registration only when a secret is given', () => {
-    for (const set of ['easy-auth', 'easy-auth-secret'] as const) {
-      const d = deployments[set];
-      // The secret is a secure parameter, so the engine leaves this choice as an expression.
-      expect(
-        JSON.stringify(authSettings(d).identityProviders?.azureActiveDirectory.registration),
-      ).toContain(
-        "if(and(true(), not(empty(parameters('easyAuthClientSecret')))), createObject('clientSecretSettingName', 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'), createObject())",
-      );
-      expect(appSettings(d).MICROSOFT_PROVIDER_AUTHENTICATION_SECRET).toBe(
-        "[parameters('easyAuthClientSecret')]",
-      );
-    }
+  it('easyauth mode is refused on Flex Consumption, pointing to jwt mode with Entra ID', () => {
+    const said = report().refused['easy-auth'] ?? '';
+    expect(said).toContain(
+      'authMode easyauth: Flex Consumption is not documented to enforce App Service Authentication (Easy Auth)',
+    );
+    // The way out names this subscription's own tenant, as the Entra ID issuer form needs it.
+    expect(said).toContain(
+      `Use authMode jwt with Microsoft Entra ID instead: oidcIssuer the v2.0 issuer of tenant ${SNAPSHOT_SCOPE.tenantId}`,
+    );
+    expect(said).toContain('docs/platform-parity.md');
+  });
+});
+
+describe('parameter sets the template refuses', () => {
+  const refused = report().refused;
+
+  it('each compiled with build-params, and the ARM engine refused each with its reason', () => {
+    expect(Object.keys(refused).sort()).toEqual([
+      'easy-auth',
+      'jwt-without-audience',
+      'key-with-oidc',
+    ]);
+    const buildParams = report().steps.filter((s) => s.name.startsWith('build-params refused/'));
+    expect(buildParams.map((s) => [s.name, s.diagnostics])).toEqual(
+      Object.keys(refused)
+        .sort()
+        .map((set) => [`build-params refused/${set}`, []]),
+    );
   });
 
-  it('keeps the secret value out of the predicted deployment and its outputs', () => {
-    const secret = String(parameterValues('easy-auth-secret').easyAuthClientSecret);
-    expect(secret.length).toBeGreaterThan(0);
-    expect(template().parameters.easyAuthClientSecret?.type).toBe('securestring');
-    expect(snapshotText('easy-auth-secret')).not.toContain(secret);
+  it.each([
+    ['jwt-without-audience', 'authMode jwt: oidcAudience must name the audience'],
+    [
+      'key-with-oidc',
+      'oidcIssuer, oidcAudience and oidcJwksUri are only used when authMode is jwt',
+    ],
+  ])('%s: %s', (set, reason) => {
+    expect(refused[set]).toContain(reason);
+  });
+
+  it('refuses for the reason the app would refuse the same settings at start-up', () => {
+    const base = deployedEnvironment(deployments.defaults);
+    expect(() => loadConfig({ ...base, AUTH_MODE: 'easyauth' })).toThrow(/WEBSITE_AUTH_ENABLED/);
+    expect(() =>
+      loadConfig({
+        ...deployedEnvironment(deployments['jwt-entra']),
+        OIDC_AUDIENCE: '',
+      }),
+    ).toThrow(/OIDC_AUDIENCE: required when AUTH_MODE is jwt/);
+    expect(() => loadConfig({ ...base, OIDC_ISSUER: 'https://issuer.example.com/' })).toThrow(
+      /only used when AUTH_MODE is jwt/,
+    );
   });
 });
 
@@ -339,18 +471,18 @@ describe('platform CORS (siteConfig.cors)', () => {
   );
 
   it('normalizes a loosely written list as the app does', () => {
-    expect(siteProperties(deployments['easy-auth']).siteConfig.cors.allowedOrigins).toEqual([
+    expect(siteProperties(deployments['jwt-entra']).siteConfig.cors.allowedOrigins).toEqual([
       'https://app.example.com',
       'https://admin.example.com:8443',
     ]);
     expect(siteProperties(deployments.defaults).siteConfig.cors.allowedOrigins).toEqual([]);
   });
 
-  it('sends credentials (Easy Auth cookies) only with Easy Auth on and exact origins', () => {
-    expect(siteProperties(deployments.defaults).siteConfig.cors.supportCredentials).toBe(false);
-    expect(siteProperties(deployments['easy-auth']).siteConfig.cors.supportCredentials).toBe(true);
-    // Browsers refuse credentials with a wildcard origin.
-    expect(siteProperties(deployments['easy-auth-secret']).siteConfig.cors).toEqual({
+  it('never allows credentialed requests: callers send a bearer token or a key, not cookies', () => {
+    for (const set of SETS) {
+      expect(siteProperties(deployments[set]).siteConfig.cors.supportCredentials).toBe(false);
+    }
+    expect(siteProperties(deployments['jwt-auth0']).siteConfig.cors).toEqual({
       allowedOrigins: ['*'],
       supportCredentials: false,
     });
@@ -366,7 +498,7 @@ describe('runtime', () => {
     expect(runtime).toEqual({ name: 'node', version: process.versions.node.split('.')[0] });
   });
 
-  it.each(['defaults', 'easy-auth'] as const)(
+  it.each(['defaults', 'jwt-entra'] as const)(
     '%s: caps the heap at a quarter of the instance, as the benchmark does',
     (set) => {
       const memory = siteProperties(deployments[set]).functionAppConfig.scaleAndConcurrency
@@ -378,7 +510,7 @@ describe('runtime', () => {
 
   it('defaults to the instance size the benchmark copies', () => {
     expect(template().parameters.instanceMemoryMB?.defaultValue).toBe(DEFAULT_INSTANCE_MEMORY_MB);
-    expect(siteProperties(deployments['easy-auth']).functionAppConfig.scaleAndConcurrency).toEqual(
+    expect(siteProperties(deployments['jwt-entra']).functionAppConfig.scaleAndConcurrency).toEqual(
       expect.objectContaining({ instanceMemoryMB: 4096 }),
     );
   });

@@ -63,6 +63,8 @@ describe('POST /api/token over the local host', () => {
     expect(claims.sub).toBe(body.user.communicationUserId);
     expect(claims.scp).toEqual(['chat', 'voip']);
     expect((claims.exp as number) * 1000).toBe(Date.parse(body.expiresOn));
+    // Our own form (docs/api.md), not ACS's seven digits and +00:00, which the emulator now sends.
+    expect(body.expiresOn).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(Date.parse(body.expiresOn) - Date.now()).toBeGreaterThan(89 * 60_000);
     expect(Date.parse(body.expiresOn) - Date.now()).toBeLessThanOrEqual(90 * 60_000);
 

@@ -343,33 +343,71 @@ describe('ACS emulator through the real SDK', () => {
 describe('ACS emulator validation', () => {
   const scopeMessage = (scope: string): string =>
     `Scope "${scope}" is not valid; use chat, voip, chat.join, chat.join.limited, voip.join.`;
-  const expiryMessage = "'expiresInMinutes' must be an integer between 60 and 1440.";
+  /** ACS's ValidationError, which names the field it is about in `target`. */
+  const fieldError = (message: string, target: string) => ({
+    error: { code: 'ValidationError', message, target },
+  });
 
   it.each([
-    ['an empty scope list', [], "'scopes' must be a non-empty array of scopes."],
+    // As recorded: ..._error_cases_/recording_throws_an_error_when_attempting_to_issue_a_token_without_any_scopes.json
+    ['an empty scope list', [], 'Invalid scopes - Scopes field is required.'],
     ['an unknown scope', ['chat', 'admin'], scopeMessage('admin')],
     ['a repeated scope', ['chat', 'chat'], "Scope 'chat' is listed more than once."],
-  ])('returns 400 for %s', async (_name, scopes, message) => {
+  ])('returns 400 for %s, with target scopes', async (_name, scopes, message) => {
     const client = sdk();
     const user = await client.createUser();
     const err = await failure(client.getToken(user, scopes as never));
     expect(err.statusCode).toBe(400);
-    expect(err.details).toEqual(acsError('ValidationError', message));
+    expect(err.details).toEqual(fieldError(message, 'scopes'));
   });
 
-  it.each([59, 1441])('returns 400 for a token lifetime of %i minutes', async (minutes) => {
-    const client = sdk();
-    const user = await client.createUser();
-    const err = await failure(client.getToken(user, ['chat'], { tokenExpiresInMinutes: minutes }));
-    expect(err.statusCode).toBe(400);
-    expect(err.details).toEqual(acsError('ValidationError', expiryMessage));
-    const both = await failure(
-      client.createUserAndToken(['chat'], { tokenExpiresInMinutes: minutes }),
+  it.each([59, 1441])(
+    'returns 400 for a token lifetime of %i minutes, with target ExpiresInMinutes',
+    async (minutes) => {
+      // As recorded: ..._error_cases_/recording_throws_an_error_when_attempting_to_issue_a_token_with_{min,max}_invalid_expiration.json
+      const expected = fieldError(
+        `ExpiresInMinutes value ${minutes} is invalid.`,
+        'ExpiresInMinutes',
+      );
+      const client = sdk();
+      const user = await client.createUser();
+      const err = await failure(
+        client.getToken(user, ['chat'], { tokenExpiresInMinutes: minutes }),
+      );
+      expect(err.statusCode).toBe(400);
+      expect(err.details).toEqual(expected);
+      const both = await failure(
+        client.createUserAndToken(['chat'], { tokenExpiresInMinutes: minutes }),
+      );
+      expect([both.statusCode, both.details]).toEqual([400, expected]);
+    },
+  );
+
+  it('labels 2xx JSON with charset=utf-8 and errors without, as ACS does', async () => {
+    // recording_successfully_gets_a_token_with_max_valid_custom_expiration.json (201, 200) and
+    // the error-case recordings (400).
+    const created = await signedFetch('POST', `/identities?${API}`, '{}');
+    expect(created.status).toBe(201);
+    expect(created.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const { identity } = (await created.json()) as { identity: { id: string } };
+    const issued = await signedFetch(
+      'POST',
+      `/identities/${encodeURIComponent(identity.id)}/:issueAccessToken?${API}`,
+      JSON.stringify({ scopes: ['chat'], expiresInMinutes: 1440 }),
     );
-    expect([both.statusCode, both.details]).toEqual([
-      400,
-      acsError('ValidationError', expiryMessage),
-    ]);
+    expect(issued.status).toBe(200);
+    expect(issued.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const body = (await issued.json()) as { expiresOn: string; token: string };
+    // Seven fractional digits and +00:00, as in the same recording ("2022-09-08T13:34:55.6279516+00:00").
+    expect(body.expiresOn).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}\+00:00$/);
+    expect(Date.parse(body.expiresOn)).toBe(decodeClaims(body.token).exp * 1000);
+    const refused = await signedFetch(
+      'POST',
+      `/identities/${encodeURIComponent(identity.id)}/:issueAccessToken?${API}`,
+      JSON.stringify({ scopes: [] }),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('content-type')).toBe('application/json');
   });
 
   it('accepts the lifetime bounds 60 and 1440', async () => {

@@ -10,12 +10,17 @@ export interface TestAzurite extends RunningAzurite {
 }
 
 /** A private Azurite (Table service) for one test file, with its data in a temporary folder. */
-export async function startTestAzurite(location?: string, port?: number): Promise<TestAzurite> {
+export async function startTestAzurite(
+  location?: string,
+  port?: number,
+  oauth?: { certFile: string; keyFile: string },
+): Promise<TestAzurite> {
   const dir = location ?? mkdtempSync(path.join(os.tmpdir(), 'acs-azurite-'));
   const azurite = await startAzurite({
     projectRoot: path.resolve(__dirname, '..', '..'),
     location: dir,
     ...(port ? { port } : {}),
+    ...(oauth ? { oauth } : {}),
   });
   return {
     ...azurite,

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ ACS_CONNECTION_STRING: CS });
     expect(config).toEqual({
       authMode: 'key',
+      azureCredential: { kind: 'managedIdentity', clientId: undefined },
       corsAllowedOrigins: [],
       tokenCacheKey: undefined,
       tokenCacheEpoch: '',
@@ -29,6 +30,7 @@ describe('loadConfig', () => {
       },
       identityMap: undefined,
       oidc: undefined,
+      easyAuthProof: undefined,
       rolePolicy: undefined,
       acs: {
         kind: 'connectionString',
@@ -162,6 +164,49 @@ describe('loadConfig', () => {
         'IDENTITY_MAP_CONNECTION or IDENTITY_MAP_ENDPOINT: required when AUTH_MODE is easyauth',
       ]);
       expect(problemsOf({ ...base, WEBSITE_AUTH_ENABLED: 'false' })).toHaveLength(1);
+    });
+
+    it('asks for an Entra token per principal with EASY_AUTH_TOKEN_ISSUER and _AUDIENCE', () => {
+      const issuer = 'https://login.microsoftonline.com/00000000-0000-0000-0000-0000000000b2/v2.0';
+      expect(loadConfig(base).easyAuthProof).toBeUndefined();
+      expect(
+        loadConfig({
+          ...base,
+          EASY_AUTH_TOKEN_ISSUER: issuer,
+          EASY_AUTH_TOKEN_AUDIENCE: ' c11e , api://c11e,c11e',
+        }).easyAuthProof,
+      ).toEqual({
+        issuer,
+        audiences: ['c11e', 'api://c11e'],
+        jwksUri: undefined,
+        algorithms: ['RS256'],
+        rolesClaim: 'roles',
+        clockSkewSeconds: 60,
+      });
+      expect(problemsOf({ ...base, EASY_AUTH_TOKEN_ISSUER: issuer })).toEqual([
+        "EASY_AUTH_TOKEN_AUDIENCE: required with EASY_AUTH_TOKEN_ISSUER (the Entra app registration's client ID)",
+      ]);
+      expect(problemsOf({ ...base, EASY_AUTH_TOKEN_AUDIENCE: 'c11e' })).toEqual([
+        'EASY_AUTH_TOKEN_AUDIENCE: only used with EASY_AUTH_TOKEN_ISSUER',
+      ]);
+      expect(
+        problemsOf({
+          ...base,
+          EASY_AUTH_TOKEN_ISSUER: 'http://login.example.com',
+          EASY_AUTH_TOKEN_AUDIENCE: 'a',
+        }),
+      ).toEqual([
+        'EASY_AUTH_TOKEN_ISSUER: must be https:// (http:// is accepted only for localhost emulators)',
+      ]);
+      expect(
+        problemsOf({
+          ACS_CONNECTION_STRING: CS,
+          EASY_AUTH_TOKEN_ISSUER: issuer,
+          EASY_AUTH_TOKEN_AUDIENCE: 'a',
+        }),
+      ).toEqual([
+        'EASY_AUTH_TOKEN_ISSUER, EASY_AUTH_TOKEN_AUDIENCE: only used when AUTH_MODE is easyauth',
+      ]);
     });
 
     it('parses the identity map connection and table', () => {
@@ -340,6 +385,38 @@ describe('loadConfig', () => {
       expect(
         problemsOf({ ACS_CONNECTION_STRING: CS, OIDC_ISSUER: 'https://issuer.example.com' }),
       ).toEqual(['OIDC_ISSUER: only used when AUTH_MODE is jwt']);
+    });
+  });
+
+  describe('the Entra ID credential (ACS_ENDPOINT, IDENTITY_MAP_ENDPOINT)', () => {
+    const mi = { ACS_ENDPOINT: 'https://res.communication.azure.com' };
+
+    it('is the managed identity alone, user-assigned when AZURE_CLIENT_ID names one', () => {
+      expect(loadConfig(mi).azureCredential).toEqual({
+        kind: 'managedIdentity',
+        clientId: undefined,
+      });
+      const clientId = '5e29463d-71da-4fe0-8e69-999b57db23b0';
+      expect(loadConfig({ ...mi, AZURE_CLIENT_ID: clientId }).azureCredential).toEqual({
+        kind: 'managedIdentity',
+        clientId,
+      });
+    });
+
+    it('is the DefaultAzureCredential chain AZURE_TOKEN_CREDENTIALS restricts, when set', () => {
+      expect(
+        loadConfig({ ...mi, AZURE_TOKEN_CREDENTIALS: 'azureclicredential' }).azureCredential,
+      ).toEqual({
+        kind: 'chain',
+        selection: 'AzureCliCredential',
+      });
+    });
+
+    it.each([
+      ['AZURE_TOKEN_CREDENTIALS', 'AzureCli', 'must be one of prod, dev, EnvironmentCredential'],
+      ['AZURE_CLIENT_ID', 'my-identity', 'must be the client id (a GUID)'],
+    ])('refuses %s=%s at start-up instead of on the first token', (name, value, message) => {
+      expect(problemsOf({ ...mi, [name]: value }).join()).toContain(`${name}: ${message}`);
     });
   });
 });
