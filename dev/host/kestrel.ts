@@ -32,6 +32,8 @@ export const MIN_REQUEST_BODY_RATE = { bytesPerSecond: 240, graceMs: 5_000, chec
  */
 export const KESTREL_SERVER_OPTIONS: http.ServerOptions = {
   insecureHTTPParser: true,
+  // Kestrel checks Host after every header line (`EnsureHostHeaderExists`): `kestrelRefusal` does.
+  requireHostHeader: false,
   maxHeaderSize: MAX_REQUEST_LINE_BYTES + MAX_REQUEST_HEADERS_BYTES,
 };
 

@@ -18,8 +18,9 @@ function listen(server: http.Server, port: number, host: string): Promise<http.S
  */
 function twinOf(server: http.Server): http.Server {
   // Node keeps the options it was created with on the server object.
-  const { insecureHTTPParser, maxHeaderSize } = server as http.Server & http.ServerOptions;
-  const twin = http.createServer({ insecureHTTPParser, maxHeaderSize });
+  const { insecureHTTPParser, maxHeaderSize, requireHostHeader } = server as http.Server &
+    http.ServerOptions;
+  const twin = http.createServer({ insecureHTTPParser, maxHeaderSize, requireHostHeader });
   for (const event of ['request', 'clientError'] as const) {
     for (const listener of server.listeners(event)) {
       twin.on(event, listener as (...args: unknown[]) => void);
