@@ -17,7 +17,16 @@ const SDK = {
 const layer = (...patterns) => ['error', { patterns: [SHIPPED, ...patterns] }];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.dev/**', 'examples/**/dist/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'coverage/**',
+      'node_modules/**',
+      '.dev/**',
+      'examples/**/dist/**',
+      'clients/*/dist/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -10,6 +10,8 @@ const config: Config = {
   // tests/infra needs the Bicep CLI and runs as `npm run test:infra` (.ci/run runs both).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/infra/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  // clients/js is an ES module package: its sources import each other as `./name.js`.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   // Integration suites start real servers; give slow CI machines room.
   testTimeout: 30_000,
   setupFiles: ['<rootDir>/tests/support/quietTestMode.ts'],

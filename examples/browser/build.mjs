@@ -1,10 +1,14 @@
 // Bundles the browser demo into examples/browser/dist, which `npm start` serves at `/`.
+// Needs clients/js/dist: `npm run build` builds the client package first.
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// The client package as built by `npm run build:client` (clients/js/dist), not its sources:
+// the demo runs what users install.
+const client = path.join(here, '..', '..', 'clients', 'js', 'dist', 'index.js');
 const out = path.join(here, 'dist');
 
 rmSync(out, { recursive: true, force: true });
@@ -16,6 +20,7 @@ await build({
   format: 'esm',
   platform: 'browser',
   target: ['es2022'],
+  alias: { 'acs-token-service-client': client },
   // Left readable on purpose: the demo is there to be read in the browser's dev tools.
   sourcemap: true,
   logLevel: 'warning',

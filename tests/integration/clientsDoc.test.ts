@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { docSnippet } from '../support/docSnippets';
+import { CLIENT_PACKAGE_DIR, docSnippet } from '../support/docSnippets';
 import { jwtClaims } from '../support/http';
 import { issuerOfHost, mintToken } from '../support/issuer';
 import { startLocalHost, type LocalHostProcess } from '../support/localHost';
@@ -14,6 +14,10 @@ const USER_ID = '33333333-dddd-4eee-8fff-444444444444';
 
 let host: LocalHostProcess;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'clients-doc-'));
+// The snippets import the client package: installed here as a link to clients/js (as built), so
+// it resolves @azure/communication-common from the repository, like any installed package.
+mkdirSync(path.join(dir, 'node_modules'));
+symlinkSync(CLIENT_PACKAGE_DIR, path.join(dir, 'node_modules', 'acs-token-service-client'), 'dir');
 
 beforeAll(async () => {
   // Its own throw-away emulator: the developer's .dev/ state is not the tests' to hold.
@@ -30,7 +34,14 @@ async function runSnippet(name: string, exported: string, args: unknown[]): Prom
   const runner = `
     const m = await import(${JSON.stringify(file)});
     try {
-      process.stdout.write(JSON.stringify({ value: await m[${JSON.stringify(exported)}](...${JSON.stringify(args)}) }));
+      let value = await m[${JSON.stringify(exported)}](...${JSON.stringify(args)});
+      // A credential: what the SDK would get from it, then dispose of its refresh timer.
+      if (typeof value?.getToken === 'function') {
+        const { token } = await value.getToken();
+        value.dispose();
+        value = { token };
+      }
+      process.stdout.write(JSON.stringify({ value }));
     } catch (err) {
       process.stdout.write(JSON.stringify({ error: err.message }));
     }`;
@@ -54,6 +65,14 @@ describe('docs/clients.md, run as written', () => {
     const renewed = (await runSnippet('backend-key', 'acsTokenFor', [id, ['chat']])) as Issued;
     expect(renewed.value.user.communicationUserId).toBe(id);
     expect(jwtClaims(renewed.value.token).scp).toEqual(['chat']);
+  });
+
+  it('backend acting as a user: a credential for its own identity', async () => {
+    const { value } = (await runSnippet('backend-credential', 'botCredential', [])) as {
+      value: { token: string };
+    };
+    expect(jwtClaims(value.token)).toMatchObject({ scp: ['chat'] });
+    expect(jwtClaims(value.token).sub).toMatch(/^8:acs:/);
   });
 
   it('Teams user: the exchange, and the refusal of another user', async () => {

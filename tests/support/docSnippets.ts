@@ -3,6 +3,10 @@ import path from 'node:path';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 
+/** The client package's built entry (`npm run build` builds clients/js). */
+export const CLIENT_PACKAGE_DIR = path.join(projectRoot, 'clients', 'js');
+const CLIENT_PACKAGE_ENTRY = path.join(CLIENT_PACKAGE_DIR, 'dist', 'index.js');
+
 /**
  * The JavaScript block that follows `<!-- snippet: <name> -->` in a doc, exactly as written, so
  * the tests run the code readers copy.
@@ -30,6 +34,8 @@ export async function bundleForBrowser(code: string): Promise<string> {
     globalName: 'snippet',
     platform: 'browser',
     target: ['es2022'],
+    // The snippets import the client package as users install it: clients/js as built.
+    alias: { 'acs-token-service-client': CLIENT_PACKAGE_ENTRY },
     write: false,
     logLevel: 'silent',
   });

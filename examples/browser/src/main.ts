@@ -1,19 +1,15 @@
+import type { AzureCommunicationTokenCredential } from '@azure/communication-common';
 import {
-  AzureCommunicationTokenCredential,
-  type CommunicationTokenRefreshOptions,
-} from '@azure/communication-common';
+  createTokenCredential,
+  fetchToken,
+  isTokenServiceError,
+  type AcsScope,
+  type TokenEvent,
+  type TokenResponse,
+} from 'acs-token-service-client';
 import { currentSession, type Session } from './auth';
 import { grantedScopes } from './jwt';
-import {
-  inPlainWords,
-  requestTokenPolitely,
-  TokenServiceError,
-  waitingInPlainWords,
-  type TokenRequest,
-  type TokenResponse,
-} from './tokenService';
-
-type AbortSignalLike = Parameters<CommunicationTokenRefreshOptions['tokenRefresher']>[0];
+import { inPlainWords, tokenOptions, waitingInPlainWords } from './tokenService';
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -113,67 +109,52 @@ async function refreshSession(): Promise<void> {
 
 /** A 401 in Easy Auth mode means the session ended (elsewhere, or it expired): say so. */
 function recheckSessionAfter(err: unknown): void {
-  if (err instanceof TokenServiceError && err.status === 401 && session.mode === 'easyauth') {
+  if (isTokenServiceError(err) && err.status === 401 && session.mode === 'easyauth') {
     void refreshSession();
   }
 }
 
-function chosenScopes(): string[] {
+/** The boxes' values are the scope names of index.html; the service checks them anyway. */
+function chosenScopes(): AcsScope[] {
   return [...document.querySelectorAll<HTMLInputElement>('input[name="scope"]:checked')].map(
-    (box) => box.value,
+    (box) => box.value as AcsScope,
   );
-}
-
-function toAbortSignal(like: AbortSignalLike): AbortSignal | undefined {
-  if (!like) return undefined;
-  const controller = new AbortController();
-  if (like.aborted) controller.abort();
-  else like.addEventListener('abort', () => controller.abort(), { once: true });
-  return controller.signal;
 }
 
 /**
  * The caller's current access token. A real app asks its sign-in library each time (MSAL's
  * `acquireTokenSilent`, oidc-client's `getUser`), so every refresh carries a fresh token; here it
- * is whatever was pasted.
+ * is whatever was pasted. The package asks for headers again before every attempt.
  */
-function currentAccessToken(): string {
-  return ui.bearerToken.value.trim();
+const secrets = {
+  bearerToken: () => ui.bearerToken.value.trim(),
+  // Key mode is for trying the service locally: never ship a function key to browsers.
+  functionKey: () => ui.functionKey.value.trim(),
+};
+
+/** What the credential reports about its own refreshes, as the refresh log. */
+function logCredentialEvent(event: TokenEvent): void {
+  if (event.type === 'refreshed') {
+    addLogEntry('refresh', `New token, expires ${clockTime(event.expiresOn.getTime())}`);
+    void showCredentialToken(event.user.communicationUserId, event.expiresOn);
+  } else if (event.type === 'retrying') {
+    addLogEntry('waiting', waitingInPlainWords(event));
+  } else if (event.type === 'unauthorized') {
+    addLogEntry('error', inPlainWords(event.error, session.mode));
+    recheckSessionAfter(event.error);
+  } else {
+    const later = event.nextTryInMs
+      ? ` — keeping the current token, trying again in ${Math.ceil(event.nextTryInMs / 60_000)} min`
+      : '';
+    addLogEntry('error', `${inPlainWords(event.error, session.mode)}${later}`);
+  }
 }
 
-function tokenRequest(scopes: string[], communicationUserId?: string): TokenRequest {
-  // One ACS identity per signed-in caller (Easy Auth principal, or the token's iss + sub).
-  if (session.mode === 'bearer') return { scopes, bearerToken: currentAccessToken() };
-  if (session.mode !== 'key') return { scopes };
-  // In key mode every new request would create a new ACS identity; a refresh renews the one we have.
-  return {
-    scopes,
-    functionKey: ui.functionKey.value.trim(),
-    ...(communicationUserId ? { communicationUserId } : {}),
-  };
-}
-
-/**
- * What the SDK calls whenever it wants a new token, on its own timer or from `getToken()`. It must
- * resolve with a token that has not expired yet, or throw.
- */
-function refresherFor(scopes: string[], communicationUserId: string) {
-  return async (abortSignal?: AbortSignalLike): Promise<string> => {
-    const signal = toAbortSignal(abortSignal);
-    try {
-      const issued = await requestTokenPolitely(
-        { ...tokenRequest(scopes, communicationUserId), ...(signal ? { signal } : {}) },
-        (seconds) => addLogEntry('waiting', waitingInPlainWords(seconds)),
-      );
-      showToken(issued);
-      addLogEntry('refresh', `New token, expires ${clockTime(Date.parse(issued.expiresOn))}`);
-      return issued.token;
-    } catch (err) {
-      addLogEntry('error', inPlainWords(err, session.mode));
-      recheckSessionAfter(err);
-      throw err;
-    }
-  };
+/** After a refresh: what the credential now hands out (never the token itself). */
+async function showCredentialToken(communicationUserId: string, expiresOn: Date): Promise<void> {
+  if (!credential) return;
+  const { token } = await credential.getToken();
+  showToken({ user: { communicationUserId }, token, expiresOn: expiresOn.toISOString() });
 }
 
 async function getToken(): Promise<void> {
@@ -185,15 +166,18 @@ async function getToken(): Promise<void> {
   ui.askCredential.disabled = true;
   ui.getToken.disabled = true;
   try {
-    const issued = await requestTokenPolitely(tokenRequest(scopes), (seconds) =>
-      showProblem(waitingInPlainWords(seconds)),
+    const issued = await fetchToken(
+      tokenOptions(session.mode, scopes, secrets, (event) => {
+        if (event.type === 'retrying') showProblem(waitingInPlainWords(event));
+      }),
     );
     showProblem(undefined);
     showToken(issued);
-    credential = new AzureCommunicationTokenCredential({
-      token: issued.token,
-      tokenRefresher: refresherFor(scopes, issued.user.communicationUserId),
-      refreshProactively: true,
+    credential = await createTokenCredential({
+      ...tokenOptions(session.mode, scopes, secrets, logCredentialEvent),
+      initialToken: issued.token,
+      // In key mode every new request would create a new ACS identity: renew the one we have.
+      ...(session.mode === 'key' ? { communicationUserId: issued.user.communicationUserId } : {}),
     });
     ui.askCredential.disabled = false;
     await askCredential();
@@ -217,10 +201,11 @@ async function askCredential(): Promise<void> {
   }
 }
 
-// The SDK's proactive refresh runs on a timer that nobody awaits, so a failed refresh surfaces
-// as an unhandled rejection. The refresher has already shown it in the log.
+// The SDK's proactive refresh runs on a timer that nobody awaits. The package keeps the current
+// token while it has time left, so only a refresh that fails in the token's last minute reaches
+// the SDK, as an unhandled rejection; the refresh log has already shown it.
 window.addEventListener('unhandledrejection', (event) => {
-  if (event.reason instanceof TokenServiceError) event.preventDefault();
+  if (isTokenServiceError(event.reason)) event.preventDefault();
 });
 
 ui.getToken.addEventListener('click', () => void getToken());
