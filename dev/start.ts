@@ -287,7 +287,14 @@ async function main(): Promise<void> {
     }),
     ...(demo ? [staticFiles({ root: demoFolder, appPrefix: routePrefix })] : []),
   ];
-  const host = createLocalHost({ routes, keys, log: jsonLineSink(env.LOG_LEVEL), platform });
+  const host = createLocalHost({
+    routes,
+    keys,
+    log: jsonLineSink(env.LOG_LEVEL),
+    platform,
+    // As the host reads it (HomepageMiddleware.IsHomepageDisabled): "true" in any case.
+    disableHomepage: env.AzureWebJobsDisableHomepage?.trim().toLowerCase() === 'true',
+  });
   servers = await listenOnLoopback(host, port);
   timers = startLocalTimers(appRoot, timerFunctions, env, jsonLineSink(env.LOG_LEVEL));
   const actualPort = (servers[0]?.address() as AddressInfo).port;

@@ -6,6 +6,28 @@ import type { PlatformLayer } from './server';
 export interface CorsPolicy {
   origins: string[] | '*';
   supportCredentials: boolean;
+  /**
+   * Whether the host runs its CORS middleware at all. Without it, preflights are ordinary
+   * requests: they reach routing, and a keyed function answers 401 without its key.
+   */
+  hostMiddleware: boolean;
+}
+
+/**
+ * When the host registers its CORS middleware (azure-functions-host
+ * src/WebJobs.Script.WebHost/WebScriptHostBuilderExtension.cs: `IsAnyLinuxConsumption()` or
+ * `IsCorsConfigurationEnabled()`, src/WebJobs.Script/Environment/EnvironmentExtensions.cs):
+ * on Flex Consumption (`WEBSITE_SKU=FlexConsumption`), on Linux Consumption (`CONTAINER_NAME`
+ * outside App Service, no `LEGION_SERVICE_HOST`), or with `FUNCTIONS_ENABLE_CORS_CONFIGURATION=1`.
+ * Locally it also runs whenever origins are listed: Azure writes `CORS_ALLOWED_ORIGINS` only on
+ * those platforms, so listing them says the host is one of them.
+ */
+function runsCorsMiddleware(env: NodeJS.ProcessEnv, origins: string[] | '*'): boolean {
+  const flex = env.WEBSITE_SKU?.trim().toLowerCase() === 'flexconsumption';
+  const linuxConsumption =
+    !!env.CONTAINER_NAME && !env.WEBSITE_INSTANCE_ID && !env.LEGION_SERVICE_HOST;
+  const enabled = env.FUNCTIONS_ENABLE_CORS_CONFIGURATION === '1';
+  return flex || linuxConsumption || enabled || origins === '*' || origins.length > 0;
 }
 
 /**
@@ -33,7 +55,11 @@ export function corsPolicyFrom(env: NodeJS.ProcessEnv, defaultCredentials: boole
       'CORS_ALLOWED_ORIGINS: * cannot be combined with CORS_SUPPORT_CREDENTIALS=true; list the origins instead',
     );
   }
-  return { origins: parsed.data, supportCredentials };
+  return {
+    origins: parsed.data,
+    supportCredentials,
+    hostMiddleware: runsCorsMiddleware(env, parsed.data),
+  };
 }
 
 /** `Access-Control-Request-Headers` as ASP.NET Core reads it: comma-separated, trimmed. */
@@ -59,6 +85,7 @@ function requestedHeaders(req: IncomingMessage): string {
  *   host's own 401/404, Easy Auth) carries `Access-Control-Allow-Origin` (and `-Credentials`).
  * No `Access-Control-Expose-Headers` and no `Access-Control-Max-Age`: the platform's policy sets
  * neither. `Vary: Origin` only when more than one origin is listed, as CorsService does.
+ * Where the host does not run the middleware (`hostMiddleware`), the layer does nothing.
  */
 export function corsLayer(policy: CorsPolicy): PlatformLayer {
   const anyOrigin = policy.origins === '*';
@@ -72,7 +99,7 @@ export function corsLayer(policy: CorsPolicy): PlatformLayer {
   return {
     handle(req, res) {
       const origin = req.headers.origin;
-      if (origin === undefined) return false;
+      if (origin === undefined || !policy.hostMiddleware) return false;
       const allowed = allows(origin);
       const preflight =
         req.method?.toUpperCase() === 'OPTIONS' &&

@@ -24,18 +24,12 @@ export function readRoutePrefix(projectRoot: string): string {
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * A route value, decoded. Broken %-encoding (`/api/%zz` reaching a catch-all `{*path}`) is
- * the client's mistake, not the host's: the value is handed over as sent, not a 500.
+ * Compiles a Functions route template (`users/{id}`, `{id:int?}`, `{*rest}`) to a matcher of
+ * `HttpRequest.Path`, the path Kestrel has already decoded (dev/host/kestrel.ts `kestrelPath`):
+ * route values are taken from it as they are, as ASP.NET Core's template matching does, so a
+ * value is never decoded twice (`%2541` stays `%41`) and `%2F`, which Kestrel leaves encoded,
+ * stays `%2F`.
  */
-function decodeRouteValue(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
-
-/** Compiles a Functions route template (`users/{id}`, `{id:int?}`, `{*rest}`) to a matcher. */
 function compile(prefix: string, template: string) {
   const names: string[] = [];
   const segments = [prefix, template].filter(Boolean).join('/').split('/').filter(Boolean);
@@ -56,7 +50,7 @@ function compile(prefix: string, template: string) {
     const params: Record<string, string> = {};
     names.forEach((name, i) => {
       const value = m[i + 1];
-      if (value !== undefined) params[name] = decodeRouteValue(value);
+      if (value !== undefined) params[name] = value;
     });
     return params;
   };

@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { HttpRequest, HttpResponse, InvocationContext, type Cookie } from '@azure/functions';
+import { answerHomepage } from './homepage';
+import {
+  escapedPath,
+  kestrelConnections,
+  kestrelFraming,
+  kestrelHeaderValue,
+  kestrelRefusal,
+  kestrelTarget,
+  KESTREL_SERVER_OPTIONS,
+  readBodyAtMinimumRate,
+  reject,
+} from './kestrel';
 import { ordinalIgnoreCase } from '../../src/http/functionKey';
 import { keyChecker, presentedKey, type HostKeys } from './keys';
 import { toRecord, type LogSink } from './logger';
@@ -25,34 +37,40 @@ export interface LocalHostOptions {
   platform?: PlatformLayer[];
   /** The host refuses bodies over this before the app sees them (Azure's own limit is 100 MB). */
   maxBodyBytes?: number;
+  /** `AzureWebJobsDisableHomepage`: `/` answers 204 instead of the host's default page. */
+  disableHomepage?: boolean;
 }
 
 class BodyTooLarge extends Error {}
+class BodyTooSlow extends Error {}
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? '0');
-    if (declared > limit) return reject(new BodyTooLarge());
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        reject(new BodyTooLarge());
-        req.resume();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+/**
+ * The body the host forwards (only with `Content-Length > 0`, see `forwardsBody`), read at
+ * Kestrel's minimum data rate and within the size limit.
+ */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > limit) throw new BodyTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const outcome = await readBodyAtMinimumRate(req, (chunk) => {
+    size += chunk.length;
+    chunks.push(chunk);
   });
+  if (outcome === 'too-slow') throw new BodyTooSlow();
+  if (size > limit) throw new BodyTooLarge();
+  return Buffer.concat(chunks);
 }
 
+/** Header values as Kestrel decoded them (UTF-8; `kestrelRefusal` already refused the rest). */
 function requestHeaders(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    if (value === undefined) continue;
+    const joined = Array.isArray(value) ? value.join(', ') : value;
+    headers[name] = kestrelHeaderValue(joined) ?? joined;
   }
+  kestrelFraming(headers);
   return headers;
 }
 
@@ -64,6 +82,8 @@ function requestHeaders(req: IncomingMessage): Record<string, string> {
  * limit enforced), then dropped, as Kestrel drains what the app leaves unread.
  */
 function forwardsBody(req: IncomingMessage): boolean {
+  // With Transfer-Encoding, Kestrel drops Content-Length (`kestrelFraming`).
+  if (req.headers['transfer-encoding'] !== undefined) return false;
   const declared = req.headers['content-length'];
   return declared !== undefined && Number(declared) > 0;
 }
@@ -126,36 +146,54 @@ function bare(res: ServerResponse, status: number): void {
  * own `HttpRequest` and `InvocationContext`.
  */
 export function createLocalHost(options: LocalHostOptions): http.Server {
-  const { routes, keys, log, platform = [] } = options;
+  const { routes, keys, log, platform = [], disableHomepage = false } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const keyAllows = keyChecker(keys);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    // Kestrel first: what it refuses never reaches the host's middleware.
+    const refused = kestrelRefusal(req);
+    if (refused !== undefined) return reject(res, refused);
+    const target = kestrelTarget(method, req.url ?? '/', req.headers.host);
+    if (typeof target === 'number') return reject(res, target);
     let url: URL;
     try {
-      url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+      url = new URL(`http://${req.headers.host ?? 'localhost'}`);
     } catch {
-      return bare(res, 400);
+      return reject(res, 400);
     }
     // Userinfo (`Host: user:pass@host`) is not valid in an HTTP request, and the Request the app
     // gets cannot carry it: refuse it here instead of failing with a 500 further on.
-    if (url.username || url.password) return bare(res, 400);
+    if (url.username || url.password || url.pathname !== '/') return reject(res, 400);
+    // The URL the host hands the worker: its decoded, normalised path, escaped again, and the
+    // query as sent (`ToRpcHttp`).
+    url = new URL(`${url.origin}${escapedPath(target.path)}${target.query}`);
     for (const layer of platform) {
       if (await layer.handle(req, res, url)) return;
     }
-    const method = (req.method ?? 'GET').toUpperCase();
     let params: Record<string, string> | undefined;
-    const route = routes.find((r) => r.methods.has(method) && (params = r.match(url.pathname)));
-    if (!route || !params) return bare(res, 404);
+    const route = routes.find((r) => r.methods.has(method) && (params = r.match(target.path)));
+    if (!route || !params) {
+      if (target.path === '/') return answerHomepage(res, method, disableHomepage);
+      return bare(res, 404);
+    }
     if (!keyAllows(route.authLevel, presentedKey(req, url), route.registration.name)) {
       return bare(res, 401);
     }
-    let body: Buffer;
-    try {
-      body = await readBody(req, maxBodyBytes);
-    } catch (err) {
-      return bare(res, err instanceof BodyTooLarge ? 413 : 400);
+    let body: Buffer | undefined;
+    if (forwardsBody(req)) {
+      try {
+        body = await readBody(req, maxBodyBytes);
+      } catch (err) {
+        // Too slow: the host's read of the body fails and its ExceptionMiddleware answers 500.
+        if (err instanceof BodyTooSlow) return reject(res, 500);
+        // Over the limit: answered at once, the rest of the body drained as before.
+        return bare(res, err instanceof BodyTooLarge ? 413 : 400);
+      }
     }
+    // A body the host does not forward is never read by it; Node drains it after the answer, as
+    // Kestrel does.
     const headers = requestHeaders(req);
     for (const layer of platform) await layer.headersFor?.(req, headers);
     const functionName = route.registration.name;
@@ -168,7 +206,7 @@ export function createLocalHost(options: LocalHostOptions): http.Server {
         headers,
         query: joinedQuery(url.searchParams),
         params,
-        body: forwardsBody(req) ? { bytes: body } : undefined,
+        body: body ? { bytes: body } : undefined,
       });
     } catch (err) {
       // The Node worker builds the same `Request` before the function runs; when that throws (a
@@ -218,10 +256,13 @@ export function createLocalHost(options: LocalHostOptions): http.Server {
     res.end(method === 'HEAD' ? undefined : out);
   }
 
-  return http.createServer((req, res) => {
+  const connections = kestrelConnections((req, res) => {
     serve(req, res).catch(() => {
       if (!res.headersSent) bare(res, 500);
       else res.destroy();
     });
   });
+  const server = http.createServer(KESTREL_SERVER_OPTIONS, connections.onRequest);
+  server.on('clientError', connections.onClientError);
+  return server;
 }

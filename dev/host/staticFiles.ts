@@ -36,21 +36,16 @@ function isInside(folder: string, target: string): boolean {
   return target.startsWith(folder + path.sep);
 }
 
-const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
-
 /**
- * Reads the request path as sent, before `new URL` quietly resolves `..`: a request that tries to
- * climb out of the folder is refused outright rather than served something else.
+ * The file a request path names. The host layer hands over the path Kestrel has already
+ * %-decoded and rid of dot segments (dev/host/kestrel.ts), escaped again; what is still encoded
+ * (`%2F`, which Kestrel keeps) is decoded here, and a name that would climb out of the folder
+ * that way (`..%2F`, `..\\`) is refused outright rather than served something else.
  */
-function requestedSegments(rawUrl: string): string[] | 'refuse' | undefined {
-  // An absolute-form target (`GET http://host/path`, RFC 9112 §3.2.2, as proxies send it) names
-  // the path after its authority; an empty one is `/`.
-  const authority = ABSOLUTE_FORM.exec(rawUrl)?.[0];
-  const target = authority === undefined ? rawUrl : rawUrl.slice(authority.length);
-  const rawPath = target.split(/[?#]/, 1)[0] || (authority === undefined ? '' : '/');
+function requestedSegments(pathname: string): string[] | 'refuse' | undefined {
   let decoded: string;
   try {
-    decoded = decodeURIComponent(rawPath);
+    decoded = decodeURIComponent(pathname);
   } catch {
     return undefined; // not a file name; let the app's routes answer it
   }
@@ -62,18 +57,23 @@ function requestedSegments(rawUrl: string): string[] | 'refuse' | undefined {
 
 /**
  * Serves the files of one folder at `/` (`index.html` for `/`), in front of the app's routes:
- * paths that are not a file in the folder fall through to the app. GET and HEAD only; every
+ * paths that are not a file in the folder fall through to the app. GET and HEAD only: other
+ * methods go on to the host as they would in Azure (a 404, or the host's page at `/`). Every
  * answer is `no-store` and carries a strict Content-Security-Policy. Local use only.
  */
 export function staticFiles(options: { root: string; appPrefix?: string }): PlatformLayer {
   const root = path.resolve(options.root);
   return {
-    async handle(req, res) {
-      const segments = requestedSegments(req.url ?? '/');
+    async handle(req, res, url) {
+      const method = (req.method ?? 'GET').toUpperCase();
+      if (method !== 'GET' && method !== 'HEAD') return false;
+      const segments = requestedSegments(url.pathname);
       if (segments === undefined) return false;
       if (segments === 'refuse') return bare(res, 400);
-      // Hidden names are never content, and `/.auth/*` belongs to the Easy Auth layer.
+      // Hidden names are never content, and `/.auth/*` belongs to the Easy Auth layer. An empty
+      // segment (`//api/token`, which Kestrel keeps as it is) names no file either.
       if (segments.some((s) => s.startsWith('.'))) return false;
+      if (segments.length > 1 && segments.includes('')) return false;
       // The functions' route prefix is theirs: no file lookups (realpath failing with ENOENT) in
       // front of every API request, which cost the bench's host a sixth of its CPU.
       if (options.appPrefix && segments[0] === options.appPrefix) return false;
@@ -90,8 +90,6 @@ export function staticFiles(options: { root: string; appPrefix?: string }): Plat
       } catch {
         return false; // no such file: the app's routes answer
       }
-      const method = (req.method ?? 'GET').toUpperCase();
-      if (method !== 'GET' && method !== 'HEAD') return bare(res, 405, { allow: 'GET, HEAD' });
       const body = await fs.readFile(real);
       res.writeHead(200, {
         'content-type':

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../../dev/emulator';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { call, type Answer } from '../support/http';
@@ -167,6 +167,50 @@ describe('a body the host never forwards (Content-Length missing)', () => {
       headers: { 'x-functions-key': keyHost.key, 'content-length': '0' },
     });
     expect(answer.status).toBe(200);
+  });
+});
+
+/** One raw request on its own connection; the status line and body of the answer. */
+function rawExchange(base: string, bytes: Buffer): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname === 'localhost' ? '127.0.0.1' : hostname);
+    let text = '';
+    socket.on('connect', () => socket.write(bytes));
+    socket.on('data', (d: Buffer) => (text += d.toString('utf8')));
+    socket.on('error', reject);
+    socket.on('close', () =>
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0),
+        body: text.slice(text.indexOf('\r\n\r\n') + 4),
+      }),
+    );
+  });
+}
+
+describe('requests as the real host reads them (issue #19 item 4), through the app', () => {
+  it('answers Transfer-Encoding with Content-Length with 411 length_required', async () => {
+    const answer = await rawExchange(
+      keyHost.url,
+      Buffer.from(
+        `POST /api/token HTTP/1.1\r\nHost: localhost\r\nx-functions-key: ${keyHost.key}\r\n` +
+          'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n' +
+          'Connection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
+      ),
+    );
+    expect(answer.status).toBe(411);
+    expect(answer.body).toContain('length_required');
+  });
+
+  it('answers a header value outside Latin-1 on the health probe with 500, as the worker fails', async () => {
+    const answer = await rawExchange(
+      keyHost.url,
+      Buffer.from(
+        'GET /api/health HTTP/1.1\r\nHost: localhost\r\nX-Name: アリス\r\nConnection: close\r\n\r\n',
+        'utf8',
+      ),
+    );
+    expect(answer).toEqual({ status: 500, body: '' });
   });
 });
 
