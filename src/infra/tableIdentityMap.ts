@@ -5,6 +5,7 @@ import { isLoopback } from '../loopback';
 import { createAzureCredential } from './azureCredential';
 import { AppError } from '../domain/errors';
 import type { IdentityMap, MappingRecord, MappingUpdate } from '../domain/identityMap';
+import { createIfAbsent, deleteIfMatch, replaceIfMatch } from './conditionalWrites';
 import { statusOf, underlyingFailure } from './restError';
 
 interface MappingEntity {
@@ -88,46 +89,29 @@ export class TableIdentityMap implements IdentityMap {
   async insert(principalKey: string, next: MappingUpdate): Promise<MappingRecord | undefined> {
     const entity = toEntity(principalKey, next);
     return this.call(async (table, abortSignal) => {
-      try {
-        const { etag } = await table.createEntity(entity, { abortSignal });
-        return toRecord({ ...entity, etag: etag ?? '' });
-      } catch (err) {
-        if (statusOf(err) === 409) return undefined;
-        throw err;
-      }
+      const etag = await createIfAbsent(table, entity, abortSignal);
+      return etag === undefined ? undefined : toRecord({ ...entity, etag });
     });
   }
 
   async replace(record: MappingRecord, next: MappingUpdate): Promise<MappingRecord | undefined> {
     const entity = toEntity(record.principalKey, next);
     return this.call(async (table, abortSignal) => {
-      try {
-        const { etag } = await table.updateEntity(entity, 'Replace', {
-          etag: record.etag,
-          abortSignal,
-        });
-        return toRecord({ ...entity, etag: etag ?? '' });
-      } catch (err) {
-        if (statusOf(err) === 412 || statusOf(err) === 404) return undefined;
-        throw err;
-      }
+      const etag = await replaceIfMatch(table, entity, record.etag, abortSignal);
+      return etag === undefined ? undefined : toRecord({ ...entity, etag });
     });
   }
 
   async remove(record: MappingRecord): Promise<boolean> {
-    return this.call(async (table, abortSignal) => {
-      try {
-        await table.deleteEntity(partitionOf(record.principalKey), record.principalKey, {
-          etag: record.etag,
-          abortSignal,
-        });
-        return true;
-      } catch (err) {
-        if (statusOf(err) === 404) return true;
-        if (statusOf(err) === 412) return false;
-        throw err;
-      }
-    });
+    return this.call((table, abortSignal) =>
+      deleteIfMatch(
+        table,
+        partitionOf(record.principalKey),
+        record.principalKey,
+        record.etag,
+        abortSignal,
+      ),
+    );
   }
 
   /**

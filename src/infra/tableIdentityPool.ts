@@ -7,6 +7,7 @@ import type {
   PoolStore,
   PoolSummary,
 } from '../domain/identityPool';
+import { createIfAbsent, deleteIfMatch, replaceIfMatch } from './conditionalWrites';
 import { statusOf } from './restError';
 
 /**
@@ -91,43 +92,23 @@ export class TableIdentityPool implements PoolStore {
   async insert(slot: string, next: PoolSlotUpdate): Promise<PoolSlot | undefined> {
     const entity = toEntity(slot, next);
     return this.call(async (table, abortSignal) => {
-      try {
-        const { etag } = await table.createEntity(entity, { abortSignal });
-        return toSlot({ ...entity, etag: etag ?? '' });
-      } catch (err) {
-        if (statusOf(err) === 409) return undefined;
-        throw err;
-      }
+      const etag = await createIfAbsent(table, entity, abortSignal);
+      return etag === undefined ? undefined : toSlot({ ...entity, etag });
     });
   }
 
   async replace(slot: PoolSlot, next: PoolSlotUpdate): Promise<PoolSlot | undefined> {
     const entity = toEntity(slot.slot, next);
     return this.call(async (table, abortSignal) => {
-      try {
-        const { etag } = await table.updateEntity(entity, 'Replace', {
-          etag: slot.etag,
-          abortSignal,
-        });
-        return toSlot({ ...entity, etag: etag ?? '' });
-      } catch (err) {
-        if (statusOf(err) === 412 || statusOf(err) === 404) return undefined;
-        throw err;
-      }
+      const etag = await replaceIfMatch(table, entity, slot.etag, abortSignal);
+      return etag === undefined ? undefined : toSlot({ ...entity, etag });
     });
   }
 
   async remove(slot: PoolSlot): Promise<boolean> {
-    return this.call(async (table, abortSignal) => {
-      try {
-        await table.deleteEntity(POOL_PARTITION, slot.slot, { etag: slot.etag, abortSignal });
-        return true;
-      } catch (err) {
-        if (statusOf(err) === 404) return true;
-        if (statusOf(err) === 412) return false;
-        throw err;
-      }
-    });
+    return this.call((table, abortSignal) =>
+      deleteIfMatch(table, POOL_PARTITION, slot.slot, slot.etag, abortSignal),
+    );
   }
 
   async summary(): Promise<PoolSummary | undefined> {
