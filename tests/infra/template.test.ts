@@ -48,6 +48,12 @@ const NOT_IN_INFRA: Record<string, string> = {
     'production uses ManagedIdentityCredential alone; a DefaultAzureCredential chain is opt-in',
   CORS_ALLOWED_ORIGINS: 'the platform writes it from siteConfig.cors',
   TOKEN_CACHE_EPOCH: 'bumped by hand after a key rotation the app cannot see',
+  // The identity pool is off unless sized for an event (docs/operations.md): set by hand then.
+  POOL_SIZE: 'the identity pool is off by default; sized by hand for an event',
+  POOL_QUOTA_SHARE: "the pool's share of ACS's quota; the app's default while the pool is on",
+  POOL_SCOPES: "the pool's grant; the app's default (DEFAULT_SCOPES)",
+  POOL_SCHEDULE: "the pool filler's schedule; the app's default",
+  POOL_TOKEN_EXPIRY_MINUTES: "the pool's token lifetime; the app's default",
   TOKEN_CACHE_LOCAL_SECONDS: "the in-process cache bound; the app's default",
 };
 
