@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { SettingsSchema } from '../../src/config';
+import { kestrelHeaderValue } from './kestrel';
 import type { PlatformLayer } from './server';
 
 /** What the platform's CORS layer allows: `CORS_ALLOWED_ORIGINS` and `CORS_SUPPORT_CREDENTIALS`. */
@@ -108,7 +109,9 @@ export function corsLayer(policy: CorsPolicy): PlatformLayer {
         const headers: Record<string, string> = { 'content-length': '0' };
         if (allowed) {
           Object.assign(headers, grant(origin), {
-            'access-control-allow-methods': req.headers['access-control-request-method'] ?? '',
+            'access-control-allow-methods': echoedAsKestrelDecodes(
+              req.headers['access-control-request-method'] ?? '',
+            ),
           });
           const asked = requestedHeaders(req);
           if (asked) headers['access-control-allow-headers'] = asked;
@@ -121,4 +124,16 @@ export function corsLayer(policy: CorsPolicy): PlatformLayer {
       return false;
     },
   };
+}
+
+/**
+ * A request header echoed in a response as Kestrel decoded it (UTF-8), not as Node's Latin-1
+ * reading of those bytes. A value Node cannot write back (a character past U+00FF) is echoed as
+ * it arrived.
+ */
+function echoedAsKestrelDecodes(latin1: string): string {
+  const decoded = kestrelHeaderValue(latin1);
+  return decoded !== undefined && ![...decoded].some((c) => c.charCodeAt(0) > 0xff)
+    ? decoded
+    : latin1;
 }
