@@ -58,3 +58,12 @@ export async function deleteIfMatch(
     throw err;
   }
 }
+
+/** Creates the table unless it exists (409): every instance opens it, and the first one wins. */
+export async function createTableIfAbsent(table: TableClient): Promise<void> {
+  try {
+    await table.createTable();
+  } catch (err) {
+    if (statusOf(err) !== 409) throw err;
+  }
+}

@@ -5,7 +5,12 @@ import { isLoopback } from '../loopback';
 import { createAzureCredential } from './azureCredential';
 import { AppError } from '../domain/errors';
 import type { IdentityMap, MappingRecord, MappingUpdate } from '../domain/identityMap';
-import { createIfAbsent, deleteIfMatch, replaceIfMatch } from './conditionalWrites';
+import {
+  createIfAbsent,
+  createTableIfAbsent,
+  deleteIfMatch,
+  replaceIfMatch,
+} from './conditionalWrites';
 import { statusOf, underlyingFailure } from './restError';
 
 interface MappingEntity {
@@ -151,11 +156,7 @@ export class TableIdentityMap implements IdentityMap {
 
   private async open(): Promise<TableClient> {
     const table = await this.connect();
-    try {
-      await table.createTable();
-    } catch (err) {
-      if (statusOf(err) !== 409) throw err;
-    }
+    await createTableIfAbsent(table);
     return table;
   }
 }

@@ -7,7 +7,12 @@ import type {
   PoolStore,
   PoolSummary,
 } from '../domain/identityPool';
-import { createIfAbsent, deleteIfMatch, replaceIfMatch } from './conditionalWrites';
+import {
+  createIfAbsent,
+  createTableIfAbsent,
+  deleteIfMatch,
+  replaceIfMatch,
+} from './conditionalWrites';
 import { statusOf } from './restError';
 
 /**
@@ -164,11 +169,7 @@ export class TableIdentityPool implements PoolStore {
 
   private async open(): Promise<TableClient> {
     const table = await this.connect();
-    try {
-      await table.createTable();
-    } catch (err) {
-      if (statusOf(err) !== 409) throw err;
-    }
+    await createTableIfAbsent(table);
     return table;
   }
 }
